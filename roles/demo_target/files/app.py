@@ -10,14 +10,15 @@ import logging
 import os
 import time
 from contextlib import contextmanager
+from decimal import Decimal
 
 import psycopg2
 import psycopg2.pool
 import redis
 from fastapi import FastAPI, HTTPException, Query
 
-log = logging.getLogger("tsh_erp")
-logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+# uvicorn has configured this logger (to stderr, hence the journal) before it imports the app.
+log = logging.getLogger("uvicorn.error")
 
 COLOR = os.environ.get("APP_COLOR", "unknown")
 VERSION = os.environ.get("APP_VERSION", "0.0.0")
@@ -72,6 +73,10 @@ def db_cursor():
         db_pool.putconn(conn)
 
 
+def to_json(rows):
+    return json.dumps(rows, default=lambda v: float(v) if isinstance(v, Decimal) else str(v))
+
+
 def cached_query(key, sql, params):
     """Answer from Redis when the key is there, else from PostgreSQL, caching the rows."""
     try:
@@ -84,12 +89,12 @@ def cached_query(key, sql, params):
     with db_cursor() as cur:
         cur.execute(sql, params)
         names = [d[0] for d in cur.description]
-        rows = [dict(zip(names, row)) for row in cur.fetchall()]
+        answer = to_json([dict(zip(names, row)) for row in cur.fetchall()])
     try:
-        cache.setex(key, CACHE_TTL_S, json.dumps(rows, default=str))
-    except redis.RedisError:
-        pass
-    return rows
+        cache.setex(key, CACHE_TTL_S, answer)
+    except redis.RedisError as exc:
+        log.warning("cache unavailable, answer not cached: %s", exc)
+    return json.loads(answer)
 
 
 @app.get("/health")
