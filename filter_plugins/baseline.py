@@ -1,0 +1,505 @@
+"""Filters the baseline role's templates need: figures made readable, verdicts, comparisons.
+
+Data flows one way: the fact modules measure on the target, these filters compute on the
+controller, the templates only place what they return. Every filter is pure.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import UTC, datetime, timedelta
+
+from ansible.errors import AnsibleFilterError
+
+SCHEMA_VERSION = 1
+
+# The summary figures of a baseline: which way is better, and how a person reads them.
+METRICS = {
+    "api_response_time_cold_ms": {"label": "API response (cold)", "better": "lower", "unit": "ms"},
+    "api_response_time_warm_ms": {"label": "API response (warm p50)", "better": "lower", "unit": "ms"},
+    "cache_hit_rate_pct": {"label": "Cache hit rate", "better": "higher", "unit": "%"},
+    "cache_memory_bytes": {"label": "Redis memory", "better": "lower", "unit": "bytes"},
+    "app_memory_bytes": {"label": "Application memory", "better": "lower", "unit": "bytes"},
+    "app_cpu_avg_pct": {"label": "Application CPU (avg)", "better": "lower", "unit": "%"},
+    "uptime_s": {"label": "Uptime", "better": "higher", "unit": "s"},
+    "error_count": {"label": "Errors since deploy", "better": "lower", "unit": "count"},
+}
+
+MARKS = {"ok": "✅", "warning": "⚠️", "pending": "⏳", "critical": "❌", "failed": "❌"}
+
+_BINARY_UNITS = ["B", "KiB", "MiB", "GiB", "TiB"]
+
+
+def _number(value, name, allow_none=True):
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise AnsibleFilterError(f"{name}: expected a number, got {type(value).__name__} {value!r}")
+    return value
+
+
+def human_bytes(value):
+    """1536 -> '1.5 KiB'; None -> 'n/a'."""
+    value = _number(value, "human_bytes")
+    if value is None:
+        return "n/a"
+    size = float(value)
+    for unit in _BINARY_UNITS:
+        if abs(size) < 1024 or unit == _BINARY_UNITS[-1]:
+            return f"{int(size)} B" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    raise AssertionError("unreachable")
+
+
+def human_duration(value):
+    """Seconds as a person says them: 420 -> '7 min', 93784 -> '1 d 2 h'; None -> 'n/a'."""
+    value = _number(value, "human_duration")
+    if value is None:
+        return "n/a"
+    seconds = int(value)
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min" + (f" {seconds} s" if seconds else "")
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours} h" + (f" {minutes} min" if minutes else "")
+    days, hours = divmod(hours, 24)
+    return f"{days} d" + (f" {hours} h" if hours else "")
+
+
+def pct(value, digits=1):
+    """12.345 -> '12.3 %'; None -> 'n/a'."""
+    value = _number(value, "pct")
+    return "n/a" if value is None else f"{value:.{digits}f} %"
+
+
+def ms(value, digits=1):
+    """12.345 -> '12.3 ms'; None -> 'n/a'."""
+    value = _number(value, "ms")
+    return "n/a" if value is None else f"{value:.{digits}f} ms"
+
+
+def status_mark(status):
+    """ok / warning / pending / critical / failed -> ✅ ⚠️ ⏳ ❌."""
+    if status not in MARKS:
+        raise AnsibleFilterError(f"status_mark: unknown status {status!r}; expected one of {sorted(MARKS)}")
+    return MARKS[status]
+
+
+def delta_pct(current, previous):
+    """Change from previous to current in %, None when either is missing or previous is 0."""
+    current = _number(current, "delta_pct")
+    previous = _number(previous, "delta_pct")
+    if current is None or previous is None or previous == 0:
+        return None
+    return round((current - previous) / abs(previous) * 100, 1)
+
+
+def metric_value(value, metric):
+    """A summary figure in the unit its metric is read in."""
+    if metric not in METRICS:
+        raise AnsibleFilterError(f"metric_value: unknown metric {metric!r}")
+    unit = METRICS[metric]["unit"]
+    if value is None:
+        return "n/a"
+    if unit == "bytes":
+        return human_bytes(value)
+    if unit == "ms":
+        return ms(value)
+    if unit == "%":
+        return pct(value)
+    if unit == "s":
+        return human_duration(value)
+    return str(value)
+
+
+def _mean(values):
+    values = [v for v in values if v is not None]
+    return round(sum(values) / len(values), 3) if values else None
+
+
+def baseline_summary(facts):
+    """The reference report's summary figures, from the gathered facts; None where not measured."""
+    if not isinstance(facts, dict):
+        raise AnsibleFilterError("baseline_summary: expected the gathered facts as a dict")
+    unit = facts.get("unit") or {}
+    redis = facts.get("redis") or {}
+    journal = facts.get("journal") or {}
+    endpoints = facts.get("http_public") or facts.get("http_local") or []
+    answered = [e for e in endpoints if e.get("ok")]
+    return {
+        "api_response_time_cold_ms": _mean([(e.get("cold") or {}).get("total_ms") for e in answered]),
+        "api_response_time_warm_ms": _mean([(e.get("warm") or {}).get("p50_ms") for e in answered]),
+        "cache_hit_rate_pct": redis.get("hit_rate_pct") if redis.get("reachable") else None,
+        "cache_memory_bytes": redis.get("used_memory_bytes") if redis.get("reachable") else None,
+        "app_memory_bytes": unit.get("memory_bytes") if unit.get("exists") else None,
+        "app_cpu_avg_pct": unit.get("cpu_avg_pct") if unit.get("exists") else None,
+        "uptime_s": unit.get("uptime_s") if unit.get("exists") else None,
+        "error_count": journal.get("error_count") if "error_count" in journal else None,
+    }
+
+
+def _check(value, rule):
+    """(met, expected text) of one threshold rule: {max: X} or {min: X} or {equals: X}."""
+    if "max" in rule:
+        return value <= rule["max"], f"≤ {rule['max']}"
+    if "min" in rule:
+        return value >= rule["min"], f"≥ {rule['min']}"
+    if "equals" in rule:
+        return value == rule["equals"], f"= {rule['equals']}"
+    raise AnsibleFilterError(f"judge: a threshold needs max, min or equals; got {rule!r}")
+
+
+def _expected_text(metric, rule):
+    bound = "max" if "max" in rule else "min" if "min" in rule else "equals"
+    sign = {"max": "<", "min": ">", "equals": "="}[bound]
+    return f"{sign} {metric_value(rule[bound], metric)}"
+
+
+def judge(summary, thresholds, pending_reasons=None):
+    """One verdict per threshold: status ok / warning / critical / pending, with the reason.
+
+    thresholds: {metric: {max|min|equals: X, severity: warning|critical}}.
+    pending_reasons: {metric: why it is not measured or not yet meaningful}.
+    """
+    if not isinstance(summary, dict) or not isinstance(thresholds, dict):
+        raise AnsibleFilterError("judge: expected the summary and the thresholds as dicts")
+    pending_reasons = pending_reasons or {}
+    verdicts = []
+    for metric, rule in sorted(thresholds.items()):
+        if metric not in METRICS:
+            raise AnsibleFilterError(f"judge: unknown metric {metric!r}; known: {', '.join(sorted(METRICS))}")
+        severity = rule.get("severity", "warning")
+        if severity not in ("warning", "critical"):
+            raise AnsibleFilterError(
+                f"judge: severity of {metric} must be warning or critical, not {severity!r}")
+        value = summary.get(metric)
+        verdict = {
+            "metric": metric,
+            "label": METRICS[metric]["label"],
+            "expected": _expected_text(metric, rule),
+            "actual": metric_value(value, metric),
+            "value": value,
+            "severity": severity,
+        }
+        if value is None:
+            verdict.update(status="pending", reason=pending_reasons.get(metric, "not measured"))
+        else:
+            met, _ = _check(value, rule)
+            verdict.update(status="ok" if met else severity,
+                           reason="within target" if met else f"outside target ({verdict['expected']})")
+        verdicts.append(verdict)
+    return verdicts
+
+
+def missed(verdicts, severity="critical"):
+    """The verdicts that missed at the given severity or worse."""
+    levels = {"warning": ("warning", "critical"), "critical": ("critical",)}
+    if severity not in levels:
+        raise AnsibleFilterError(f"missed: severity must be warning or critical, not {severity!r}")
+    return [v for v in verdicts if v["status"] in levels[severity]]
+
+
+def compare_baselines(summary, previous, noise_pct=10.0):
+    """Per summary figure: previous, current, delta %, and whether it regressed beyond noise_pct."""
+    if previous is None:
+        return []
+    rows = []
+    for metric, meta in METRICS.items():
+        now, before = summary.get(metric), previous.get(metric)
+        delta = delta_pct(now, before)
+        worse = delta is not None and (delta > noise_pct if meta["better"] == "lower" else delta < -noise_pct)
+        if metric == "uptime_s":
+            worse = False  # uptime grows by itself between runs; a restart shows in the errors
+        rows.append({"metric": metric, "label": meta["label"], "previous": before, "current": now,
+                     "delta_pct": delta, "regression": worse})
+    return rows
+
+
+def trend(history, metric):
+    """Values of one summary figure over a list of baselines (oldest first), with min / max / last."""
+    values = [((b.get("summary") or {}).get(metric), b.get("measured_at")) for b in history]
+    measured = [v for v, _ in values if v is not None]
+    return {
+        "metric": metric,
+        "points": [{"measured_at": at, "value": v} for v, at in values],
+        "min": min(measured) if measured else None,
+        "max": max(measured) if measured else None,
+        "last": measured[-1] if measured else None,
+    }
+
+
+def known_issues(groups, catalogue):
+    """Split journal error groups into known issues (matched by the catalogue) and new ones."""
+    if not isinstance(groups, list) or not isinstance(catalogue, list):
+        raise AnsibleFilterError("known_issues: expected the error groups and the catalogue as lists")
+    known, new = {}, []
+    for group in groups:
+        text = group.get("sample", "")
+        entry = next((c for c in catalogue if re.search(c["pattern"], text, re.MULTILINE)), None)
+        if entry is None:
+            new.append(group)
+            continue
+        slot = known.setdefault(entry["id"], dict(entry, count=0, groups=[]))
+        slot["count"] += group.get("count", 0)
+        slot["groups"].append(group)
+    return {"known": list(known.values()), "new": new}
+
+
+def minutes_since(then, now):
+    """Whole minutes from an ISO 8601 time to another; None when either is missing."""
+    if not then or not now:
+        return None
+    start, end = (datetime.fromisoformat(str(t).replace("Z", "+00:00")) for t in (then, now))
+    return math.floor((end - start).total_seconds() / 60)
+
+
+def add_days(when, days):
+    """An ISO 8601 time plus N days, as an ISO 8601 date."""
+    start = datetime.fromisoformat(str(when).replace("Z", "+00:00"))
+    return (start + timedelta(days=days)).astimezone(UTC).date().isoformat()
+
+
+SEVERITY_ORDER = ["ok", "pending", "warning", "critical", "failed"]
+
+
+def _worst(statuses):
+    return max(statuses, key=SEVERITY_ORDER.index, default="ok")
+
+
+def _section(result, key):
+    """(facts, problem) of one registered module result: the facts, or why there are none."""
+    if not isinstance(result, dict) or result.get("skipped"):
+        return None, None
+    if result.get("unreachable"):
+        return None, f"host unreachable: {result.get('msg', 'no reason given')}"
+    if key in result:
+        return result[key], None
+    return None, result.get("msg") or f"the module returned no {key}"
+
+
+def upstream_color(text, color_ports):
+    """The colour whose local port nginx's upstream include names; '' when none matches."""
+    if not isinstance(color_ports, dict):
+        raise AnsibleFilterError("upstream_color: expected the colour ports as a dict")
+    servers = re.findall(r"^\s*server\s+[^;:\s]+:(\d+)", text or "", re.MULTILINE)
+    live = [color for color, port in sorted(color_ports.items()) if str(port) in servers]
+    return live[0] if len(live) == 1 else ""
+
+
+def local_endpoints(endpoints, port):
+    """The endpoints as URLs of the app's local port."""
+    return [dict(e, url=f"http://127.0.0.1:{port}{e['path']}") for e in endpoints]
+
+
+def public_endpoints(endpoints, base_url):
+    """The endpoints as URLs under the public base URL."""
+    return [dict(e, url=base_url.rstrip("/") + e["path"]) for e in endpoints]
+
+
+def _app_status(unit, problem):
+    if unit is None:
+        return {"status": "failed", "text": f"not measured: {problem}"}
+    if not unit.get("exists"):
+        return {"status": "critical", "text": "unit not found"}
+    state = f"{unit.get('active_state')} ({unit.get('sub_state')})"
+    if unit.get("active_state") != "active":
+        return {"status": "critical", "text": state}
+    if unit.get("restarts"):
+        return {"status": "warning", "text": f"{state}, restarted {unit['restarts']} time(s)"}
+    return {"status": "ok", "text": state}
+
+
+def _reachable_status(facts, problem, what):
+    if facts is None:
+        return {"status": "failed", "text": f"not measured: {problem}"}
+    if not facts.get("reachable"):
+        return {"status": "critical", "text": facts.get("error") or f"{what} not reachable"}
+    return {"status": "ok", "text": "running and responding"}
+
+
+def _http_status(endpoints, problem):
+    if endpoints is None:
+        return {"status": "failed", "text": f"not measured: {problem}"}
+    failing = [f"{e.get('name')}: {e.get('error') or e.get('status')}" for e in endpoints if not e.get("ok")]
+    if failing:
+        return {"status": "critical", "text": "; ".join(failing)}
+    return {"status": "ok", "text": f"{len(endpoints)} endpoint(s) answered as expected"}
+
+
+def _pending_reasons(facts, problems):
+    reasons = {}
+    redis = facts.get("redis") or {}
+    if redis.get("reachable") and redis.get("hit_rate_pct") is None:
+        reasons["cache_hit_rate_pct"] = "not yet populated: no cache lookups since Redis started"
+    if not facts.get("http_public") and not facts.get("http_local"):
+        reasons["api_response_time_cold_ms"] = reasons["api_response_time_warm_ms"] = (
+            problems.get("http_public") or "no endpoint answered")
+    for metric, section in (("cache_memory_bytes", "redis"), ("app_memory_bytes", "unit"),
+                            ("app_cpu_avg_pct", "unit"), ("uptime_s", "unit"), ("error_count", "journal")):
+        if section in problems:
+            reasons.setdefault(metric, problems[section])
+    reasons.setdefault("cache_hit_rate_pct", problems.get("redis", "not measured"))
+    return reasons
+
+
+def _day_targets(summary, targets, deployed_at, measured_at, pending_reasons):
+    rows = []
+    for target in targets:
+        due = add_days(deployed_at, target["day"]) if deployed_at else None
+        overdue = due is not None and measured_at[:10] > due
+        verdicts = judge(summary, {m: dict(r, severity=r.get("severity", "warning"))
+                                   for m, r in target["thresholds"].items()}, pending_reasons)
+        for v in verdicts:
+            if v["status"] in ("warning", "critical") and not overdue:
+                v.update(status="pending", reason=f"not met yet; due {due}")
+        rows.append({"day": target["day"], "due": due, "verdicts": verdicts})
+    return rows
+
+
+def _recommendations(record):
+    tips = []
+    for issue in record["known_issues"]["known"]:
+        tips.extend(f"{issue['title']}: {step}" for step in issue.get("solution", []))
+    for group in record["known_issues"]["new"]:
+        tips.append(f"Investigate the new error group seen {group.get('count')} time(s): "
+                    f"{(group.get('sample') or '').splitlines()[0][:120] if group.get('sample') else '?'}")
+    for v in record["verdicts"]:
+        if v["status"] in ("warning", "critical"):
+            tips.append(f"{v['label']} is {v['actual']}, expected {v['expected']}")
+        elif v["metric"] == "cache_hit_rate_pct" and v["status"] == "pending":
+            tips.append("Warm the cache (playbooks/warm_cache.yml) and measure the hit rate again")
+    for name, section in record["status"].items():
+        if section["status"] in ("critical", "failed"):
+            tips.append(f"{name}: {section['text']}")
+    for row in record["comparison"]["rows"]:
+        if row["regression"]:
+            tips.append(f"{row['label']} regressed by {row['delta_pct']} % since the previous baseline")
+    return tips
+
+
+def _schedule(record):
+    facts = record["facts"]
+    summary = record["summary"]
+    postgres = facts.get("postgres") or {}
+    return [
+        {"item": "Initial baseline measurements", "done": record["reachable"]},
+        {"item": "Test 100 concurrent requests", "done": bool(facts.get("load"))},
+        {"item": "Measure database query times", "done": postgres.get("slowest_statements") is not None},
+        {"item": "Document cold start performance", "done": summary["api_response_time_cold_ms"] is not None},
+        {"item": "Measure warm cache performance", "done": summary["api_response_time_warm_ms"] is not None
+            and summary["cache_hit_rate_pct"] is not None},
+        {"item": "Track cache hit rate", "done": summary["cache_hit_rate_pct"] is not None},
+        {"item": "Compare with baseline", "done": record["comparison"]["previous_measured_at"] is not None},
+    ]
+
+
+def baseline_record(results, context):
+    """The whole baseline of one host from its registered module results and the run's context.
+
+    results: registered results by section (units, journal, redis, postgres, http_local,
+    http_public, load). context: host, environment, service, color, measured_at, public_url,
+    unreachable_reason, thresholds, targets, known_issues, history, noise_pct.
+    """
+    if not isinstance(results, dict) or not isinstance(context, dict):
+        raise AnsibleFilterError("baseline_record: expected the results and the context as dicts")
+    problems = {}
+    facts = {}
+    for section, key in (("units", "systemd_units"), ("journal", "journal_errors"), ("redis", "redis"),
+                         ("postgres", "postgres"), ("http_local", "http_probe"),
+                         ("http_public", "http_probe"), ("load", "http_load")):
+        facts[section], problem = _section(results.get(section), key)
+        if problem:
+            problems[section] = problem
+    color = context.get("color") or ""
+    unit_name = f"{context['service']}-{color}" if color else None
+    units = facts.pop("units") or {}
+    facts["unit"] = units.get(unit_name) if unit_name else None
+    facts["other_units"] = {name: u for name, u in units.items() if name != unit_name}
+    if "units" in problems:
+        problems["unit"] = problems.pop("units")
+    elif facts["unit"] is None:
+        problems["unit"] = "the live colour could not be told from nginx's upstream file; set baseline_color"
+    reachable = not context.get("unreachable_reason")
+    if not reachable:
+        problems = {"host": f"host unreachable: {context['unreachable_reason']}", **problems}
+
+    summary = baseline_summary(facts)
+    pending = _pending_reasons(facts, problems)
+    unit = facts["unit"] or {}
+    deployed_at = unit.get("active_since")
+    history = [h for h in context.get("history") or [] if isinstance(h, dict)]
+    previous = history[-1] if history else None
+    record = {
+        "schema_version": SCHEMA_VERSION,
+        "host": context["host"],
+        "environment": context["environment"],
+        "service": context["service"],
+        "color": color or None,
+        "unit": unit_name,
+        "public_url": context.get("public_url"),
+        "measured_at": context["measured_at"],
+        "deployed_at": deployed_at,
+        "minutes_since_deploy": minutes_since(deployed_at, context["measured_at"]),
+        "reachable": reachable,
+        "summary": summary,
+        "problems": problems,
+        "status": {
+            "Application": _app_status(facts["unit"], problems.get("unit")),
+            "Redis": _reachable_status(facts["redis"], problems.get("redis"), "Redis"),
+            "Database": _reachable_status(facts["postgres"], problems.get("postgres"), "PostgreSQL"),
+            "Public URL": _http_status(facts["http_public"], problems.get("http_public")),
+        },
+        "verdicts": judge(summary, context.get("thresholds") or {}, pending),
+        "targets": _day_targets(summary, context.get("targets") or [], deployed_at,
+                                context["measured_at"], pending),
+        "known_issues": known_issues((facts.get("journal") or {}).get("groups", []),
+                                     context.get("known_issues") or []),
+        "comparison": {
+            "previous_measured_at": previous.get("measured_at") if previous else None,
+            "rows": compare_baselines(summary, (previous or {}).get("summary"), context.get("noise_pct", 10)),
+        },
+        "trend": [trend([*history, {"summary": summary, "measured_at": context["measured_at"]}], m)
+                  for m in METRICS],
+        "facts": facts,
+    }
+    if facts.get("http_local") is not None or "http_local" in problems:
+        record["status"]["Application port"] = _http_status(facts["http_local"], problems.get("http_local"))
+    for v in record["verdicts"]:
+        v["summary"] = f"{v['label']}: {v['actual']} (expected {v['expected']})"
+    record["schedule"] = _schedule(record)
+    record["recommendations"] = _recommendations(record)
+    worst = _worst([s["status"] for s in record["status"].values()]
+                   + [v["status"] for v in record["verdicts"] if v["status"] != "pending"])
+    record["verdict"] = {"status": worst, "text": {
+        "ok": "Good", "pending": "Good", "warning": "Needs attention",
+        "critical": "Critical", "failed": "Incomplete: some parts could not be measured"}[worst]}
+    return record
+
+
+class FilterModule:
+    def filters(self):
+        return {
+            "human_bytes": human_bytes,
+            "human_duration": human_duration,
+            "pct": pct,
+            "ms": ms,
+            "status_mark": status_mark,
+            "delta_pct": delta_pct,
+            "metric_value": metric_value,
+            "baseline_summary": baseline_summary,
+            "judge": judge,
+            "missed": missed,
+            "compare_baselines": compare_baselines,
+            "trend": trend,
+            "known_issues": known_issues,
+            "minutes_since": minutes_since,
+            "add_days": add_days,
+            "upstream_color": upstream_color,
+            "local_endpoints": local_endpoints,
+            "public_endpoints": public_endpoints,
+            "baseline_record": baseline_record,
+        }
