@@ -142,21 +142,17 @@ def baseline_summary(facts):
     }
 
 
-def _check(value, rule):
-    """(met, expected text) of one threshold rule: {max: X} or {min: X} or {equals: X}."""
-    if "max" in rule:
-        return value <= rule["max"], f"≤ {rule['max']}"
-    if "min" in rule:
-        return value >= rule["min"], f"≥ {rule['min']}"
-    if "equals" in rule:
-        return value == rule["equals"], f"= {rule['equals']}"
-    raise AnsibleFilterError(f"judge: a threshold needs max, min or equals; got {rule!r}")
+_BOUNDS = {"max": ("≤", lambda value, bound: value <= bound),
+           "min": ("≥", lambda value, bound: value >= bound),
+           "equals": ("=", lambda value, bound: value == bound)}
 
 
-def _expected_text(metric, rule):
-    bound = "max" if "max" in rule else "min" if "min" in rule else "equals"
-    sign = {"max": "<", "min": ">", "equals": "="}[bound]
-    return f"{sign} {metric_value(rule[bound], metric)}"
+def _bound(rule):
+    """(kind, value) of a threshold rule: {max: X}, {min: X} or {equals: X}."""
+    kinds = [k for k in _BOUNDS if k in rule]
+    if len(kinds) != 1:
+        raise AnsibleFilterError(f"judge: a threshold needs one of max, min or equals; got {rule!r}")
+    return kinds[0], rule[kinds[0]]
 
 
 def judge(summary, thresholds, pending_reasons=None):
@@ -176,11 +172,12 @@ def judge(summary, thresholds, pending_reasons=None):
         if severity not in ("warning", "critical"):
             raise AnsibleFilterError(
                 f"judge: severity of {metric} must be warning or critical, not {severity!r}")
+        kind, bound = _bound(rule)
         value = summary.get(metric)
         verdict = {
             "metric": metric,
             "label": METRICS[metric]["label"],
-            "expected": _expected_text(metric, rule),
+            "expected": f"{_BOUNDS[kind][0]} {metric_value(bound, metric)}",
             "actual": metric_value(value, metric),
             "value": value,
             "severity": severity,
@@ -188,7 +185,7 @@ def judge(summary, thresholds, pending_reasons=None):
         if value is None:
             verdict.update(status="pending", reason=pending_reasons.get(metric, "not measured"))
         else:
-            met, _ = _check(value, rule)
+            met = _BOUNDS[kind][1](value, bound)
             verdict.update(status="ok" if met else severity,
                            reason="within target" if met else f"outside target ({verdict['expected']})")
         verdicts.append(verdict)

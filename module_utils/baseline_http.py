@@ -1,0 +1,594 @@
+"""HTTP client code shared by the http_probe and http_load modules.
+
+Both modules run on the target, where only the Python 3 standard library can be counted on, so
+this file speaks HTTP/1.1 itself over ``socket`` and ``ssl``: it must see each phase of a request
+(name resolution, TCP connect, TLS handshake, first byte, last byte) to time it, which
+``http.client`` and ``urllib`` hide.
+
+What is here:
+
+- the options both modules share (``shared_argument_spec``);
+- URL parsing and the ``resolve`` rules that send a URL's request to a chosen address and port
+  while keeping its host name for SNI and the Host header (curl's ``--resolve`` and
+  ``--connect-to``);
+- an incremental HTTP/1.1 response parser (Content-Length, chunked, read-until-close);
+- a small DER reader for the peer certificate's subject, issuer, dates and DNS names;
+- error classification into the kinds the reports count;
+- percentiles (nearest-rank) and latency summaries.
+
+All timing is monotonic (``time.perf_counter``), in milliseconds rounded to 3 decimals.
+"""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import math
+import socket
+import ssl
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+# The kinds of failure both modules count; a failed request is a result, not a failed task.
+ERROR_KINDS = ("dns", "refused", "timeout", "tls", "connection", "protocol", "http_status")
+
+# Header names whose values may hold credentials: their values are masked in module output.
+SECRET_HEADER_NAMES = frozenset(("authorization", "proxy-authorization", "cookie", "set-cookie"))
+SECRET_HEADER_WORDS = ("token", "key", "secret", "password", "auth", "session")
+
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+SAFE_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
+
+USER_AGENT = "deploy-baseline"
+MAX_HEAD_BYTES = 65536
+RECV_BYTES = 65536
+
+
+def shared_argument_spec() -> dict:
+    """Options of every module that sends HTTP requests: how to reach and trust the server."""
+    return dict(
+        timeout_s=dict(type="float", default=10.0, aliases=["timeout"]),
+        validate_certs=dict(type="bool", default=True),
+        ca_path=dict(type="path"),
+        resolve=dict(type="list", elements="str", default=[]),
+    )
+
+
+def secret_header_values(headers: dict | None) -> list[str]:
+    """Values of the headers that may hold credentials, to add to a module's no_log values."""
+    secrets = []
+    for name, value in (headers or {}).items():
+        lowered = str(name).lower()
+        if lowered in SECRET_HEADER_NAMES or any(word in lowered for word in SECRET_HEADER_WORDS):
+            if value not in (None, ""):
+                secrets.append(str(value))
+    return secrets
+
+
+def ms(seconds: float) -> float:
+    """Seconds to milliseconds, rounded to the microsecond."""
+    return round(seconds * 1000.0, 3)
+
+
+# ---------------------------------------------------------------------------------------------
+# Errors
+
+
+class HttpError(Exception):
+    """A request failed; ``kind`` is one of ERROR_KINDS."""
+
+    def __init__(self, kind: str, msg: str):
+        super().__init__(msg)
+        self.kind = kind
+        self.msg = msg
+
+
+class ProtocolError(Exception):
+    """The peer's answer is not HTTP/1.x as this parser understands it."""
+
+
+def classify_error(exc: BaseException) -> str:
+    """The kind (one of ERROR_KINDS) of an exception raised while making a request.
+
+    Order matters: ``ssl.SSLError`` and ``socket.gaierror`` are ``OSError`` subclasses, and the
+    TLS layer reports a handshake timeout as a timeout, not as a TLS error.
+    """
+    if isinstance(exc, HttpError):
+        return exc.kind
+    if isinstance(exc, ProtocolError):
+        return "protocol"
+    if isinstance(exc, socket.gaierror):
+        return "dns"
+    if isinstance(exc, (TimeoutError, socket.timeout)):
+        return "timeout"
+    if isinstance(exc, ssl.SSLZeroReturnError | ssl.SSLEOFError):
+        return "connection"
+    if isinstance(exc, (ssl.SSLError, ssl.CertificateError)):
+        return "tls"
+    if isinstance(exc, ConnectionRefusedError):
+        return "refused"
+    if isinstance(exc, UnicodeError):  # a host name that IDNA cannot encode never reaches DNS
+        return "dns"
+    if isinstance(exc, OSError):
+        return "connection"
+    return "protocol"
+
+
+def describe_error(exc: BaseException) -> str:
+    """A one-line cause: the library's words, without Python's class names."""
+    if isinstance(exc, HttpError):
+        return exc.msg
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return f"certificate verify failed: {exc.verify_message}"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    text = str(exc)
+    return text or type(exc).__name__
+
+
+def as_http_error(exc: BaseException, action: str) -> HttpError:
+    """Wrap any request failure as an HttpError whose message names the action, then the cause."""
+    if isinstance(exc, HttpError):
+        return exc
+    return HttpError(classify_error(exc), f"{action}: {describe_error(exc)}")
+
+
+# ---------------------------------------------------------------------------------------------
+# URLs and where to send them
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a URL points: the names sent to the server and the path asked for."""
+
+    scheme: str
+    host: str  # without brackets, lower case
+    port: int
+    path: str  # path and query, as sent in the request line
+
+    @property
+    def host_header(self) -> str:
+        shown = f"[{self.host}]" if ":" in self.host else self.host
+        default = 443 if self.scheme == "https" else 80
+        return shown if self.port == default else f"{shown}:{self.port}"
+
+
+def parse_url(url: str) -> Target:
+    """Split an http(s) URL; raise ValueError naming what is wrong."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        raise ValueError(f"unsupported URL scheme {parts.scheme!r} in {url!r}: use http or https")
+    if not parts.hostname:
+        raise ValueError(f"no host name in URL {url!r}")
+    try:
+        port = parts.port or (443 if scheme == "https" else 80)
+    except ValueError as exc:
+        raise ValueError(f"bad port in URL {url!r}: {exc}") from None
+    path = parts.path or "/"
+    if parts.query:
+        path = f"{path}?{parts.query}"
+    return Target(scheme=scheme, host=parts.hostname.lower(), port=port, path=path)
+
+
+@dataclass(frozen=True)
+class Route:
+    """The address and port a request is sent to, and how they were chosen."""
+
+    address: str
+    port: int
+    resolved_by: str  # "resolve" (a rule) or "dns"
+
+
+def _split_resolve_entry(entry: str) -> list[str]:
+    """Split HOST:PORT:ADDRESS[:PORT] where ADDRESS may be a bracketed IPv6 address."""
+    fields = []
+    rest = entry.strip()
+    while rest:
+        if rest.startswith("["):
+            end = rest.find("]")
+            if end < 0:
+                raise ValueError(f"unclosed '[' in resolve entry {entry!r}")
+            fields.append(rest[1:end])
+            rest = rest[end + 1:]
+            if rest.startswith(":"):
+                rest = rest[1:]
+                if not rest:
+                    fields.append("")
+        else:
+            head, sep, rest = rest.partition(":")
+            fields.append(head)
+            if sep and not rest:
+                fields.append("")
+    return fields
+
+
+def parse_resolve(entries: list[str] | None) -> dict[tuple[str, int], tuple[str, int]]:
+    """Parse resolve rules into {(host, port): (address, port)}.
+
+    ``HOST:PORT:ADDRESS`` sends requests for HOST:PORT to ADDRESS on the same port (curl
+    ``--resolve``); ``HOST:PORT:ADDRESS:PORT2`` sends them to ADDRESS:PORT2 (curl
+    ``--connect-to``). The URL's host name is still the one sent in SNI and the Host header.
+    """
+    rules: dict[tuple[str, int], tuple[str, int]] = {}
+    for entry in entries or []:
+        fields = _split_resolve_entry(entry)
+        if len(fields) not in (3, 4) or not all(fields):
+            raise ValueError(f"bad resolve entry {entry!r}: use HOST:PORT:ADDRESS or HOST:PORT:ADDRESS:PORT")
+        host, port, address = fields[0].lower(), fields[1], fields[2]
+        to_port = fields[3] if len(fields) == 4 else port
+        try:
+            port_number, to_port_number = int(port), int(to_port)
+        except ValueError:
+            raise ValueError(f"bad port in resolve entry {entry!r}") from None
+        rules[(host, port_number)] = (address, to_port_number)
+    return rules
+
+
+def route_for(target: Target, rules: dict[tuple[str, int], tuple[str, int]]) -> Route:
+    """Where to connect for a target: a resolve rule's address, else the URL's own host."""
+    rule = rules.get((target.host, target.port))
+    if rule:
+        return Route(address=rule[0], port=rule[1], resolved_by="resolve")
+    return Route(address=target.host, port=target.port, resolved_by="dns")
+
+
+def is_ip_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+# ---------------------------------------------------------------------------------------------
+# TLS
+
+
+def tls_context(validate_certs: bool, ca_path: str | None = None) -> ssl.SSLContext:
+    """A client context: verify against ca_path (only) or the system store, or verify nothing.
+
+    ALPN offers only http/1.1: the parser speaks HTTP/1.x, and nginx would otherwise pick h2
+    for clients that offer it.
+    """
+    if validate_certs:
+        context = ssl.create_default_context(cafile=ca_path)
+    else:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    context.set_alpn_protocols(["http/1.1"])
+    return context
+
+
+def _der_item(data: bytes, pos: int) -> tuple[int, int, int]:
+    """Read one DER TLV at pos: (tag, content start, content end)."""
+    tag = data[pos]
+    length = data[pos + 1]
+    pos += 2
+    if length & 0x80:
+        count = length & 0x7F
+        length = int.from_bytes(data[pos:pos + count], "big")
+        pos += count
+    end = pos + length
+    if end > len(data):
+        raise ValueError("truncated DER")
+    return tag, pos, end
+
+
+def _der_children(data: bytes, start: int, end: int) -> list[tuple[int, int, int]]:
+    children = []
+    pos = start
+    while pos < end:
+        item = _der_item(data, pos)
+        children.append(item)
+        pos = item[2]
+    return children
+
+
+def _der_oid(raw: bytes) -> str:
+    numbers = [raw[0] // 40, raw[0] % 40]
+    value = 0
+    for byte in raw[1:]:
+        value = (value << 7) | (byte & 0x7F)
+        if not byte & 0x80:
+            numbers.append(value)
+            value = 0
+    return ".".join(str(n) for n in numbers)
+
+
+NAME_ATTRIBUTES = {
+    "2.5.4.3": "CN", "2.5.4.6": "C", "2.5.4.7": "L", "2.5.4.8": "ST", "2.5.4.10": "O",
+    "2.5.4.11": "OU", "2.5.4.5": "serialNumber", "1.2.840.113549.1.9.1": "emailAddress",
+    "0.9.2342.19200300.100.1.25": "DC",
+}
+
+
+def _der_string(tag: int, raw: bytes) -> str:
+    if tag == 0x1E:  # BMPString
+        return raw.decode("utf-16-be", "replace")
+    if tag == 0x1C:  # UniversalString
+        return raw.decode("utf-32-be", "replace")
+    return raw.decode("utf-8", "replace")
+
+
+def _der_name(data: bytes, start: int, end: int) -> str:
+    """A Name as 'C=US, O=Example, CN=host' in the certificate's order."""
+    parts = []
+    for _set_tag, set_start, set_end in _der_children(data, start, end):
+        for _seq_tag, seq_start, seq_end in _der_children(data, set_start, set_end):
+            (_, oid_start, oid_end), (value_tag, value_start, value_end) = \
+                _der_children(data, seq_start, seq_end)[:2]
+            oid = _der_oid(data[oid_start:oid_end])
+            parts.append(f"{NAME_ATTRIBUTES.get(oid, oid)}={_der_string(value_tag, data[value_start:value_end])}")
+    return ", ".join(parts)
+
+
+def _der_time(tag: int, raw: bytes) -> datetime.datetime:
+    text = raw.decode("ascii").rstrip("Z")
+    if tag == 0x17:  # UTCTime: two-digit year, 50-99 meaning 19xx (RFC 5280)
+        year = int(text[:2])
+        text = f"{1900 + year if year >= 50 else 2000 + year}{text[2:]}"
+    return datetime.datetime.strptime(text[:14], "%Y%m%d%H%M%S").replace(tzinfo=datetime.timezone.utc)
+
+
+def _der_alt_names(data: bytes, start: int, end: int) -> list[str]:
+    names = []
+    for tag, item_start, item_end in _der_children(data, start, end):
+        raw = data[item_start:item_end]
+        if tag == 0x82:  # dNSName
+            names.append(f"DNS:{raw.decode('ascii', 'replace')}")
+        elif tag == 0x87:  # iPAddress
+            names.append(f"IP:{ipaddress.ip_address(raw)}")
+    return names
+
+
+def parse_certificate(der: bytes) -> dict:
+    """Subject, issuer, validity and subject alternative names of a DER X.509 certificate.
+
+    The handshake gives the peer's DER even when nothing was verified, whereas
+    ``SSLSocket.getpeercert()`` is empty then; reading the DER here gives one code path for
+    verified and unverified certificates without the private ``ssl._ssl._test_decode_cert``.
+    """
+    _, cert_start, cert_end = _der_item(der, 0)
+    _, tbs_start, tbs_end = _der_children(der, cert_start, cert_end)[0]
+    fields = _der_children(der, tbs_start, tbs_end)
+    if fields[0][0] == 0xA0:  # explicit version
+        fields = fields[1:]
+    issuer, validity, subject = fields[2], fields[3], fields[4]
+    not_before, not_after = (_der_time(tag, der[s:e]) for tag, s, e in _der_children(der, validity[1], validity[2]))
+    alt_names: list[str] = []
+    for tag, start, end in fields[6:]:
+        if tag != 0xA3:  # extensions
+            continue
+        _, seq_start, seq_end = _der_item(der, start)
+        for _ext_tag, ext_start, ext_end in _der_children(der, seq_start, seq_end):
+            parts = _der_children(der, ext_start, ext_end)
+            if _der_oid(der[parts[0][1]:parts[0][2]]) == "2.5.29.17":
+                _, value_start, value_end = parts[-1]
+                _, names_start, names_end = _der_item(der, value_start)
+                alt_names = _der_alt_names(der, names_start, names_end)
+    return {
+        "subject": _der_name(der, subject[1], subject[2]),
+        "issuer": _der_name(der, issuer[1], issuer[2]),
+        "not_before": not_before,
+        "not_after": not_after,
+        "subject_alt_names": alt_names,
+    }
+
+
+def certificate_facts(der: bytes, now: datetime.datetime | None = None) -> dict:
+    """What a report shows of a certificate: names, expiry (ISO 8601, UTC) and whole days left."""
+    cert = parse_certificate(der)
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    return {
+        "subject": cert["subject"],
+        "issuer": cert["issuer"],
+        "subject_alt_names": cert["subject_alt_names"],
+        "not_before": cert["not_before"].strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "not_after": cert["not_after"].strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "days_left": math.floor((cert["not_after"] - now).total_seconds() / 86400),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# HTTP/1.1 messages
+
+
+def build_request(method: str, target: Target, headers: dict | None = None, body: bytes | None = None) -> bytes:
+    """The bytes of one HTTP/1.1 request that keeps its connection open."""
+    lines = [f"{method} {target.path} HTTP/1.1"]
+    given = {str(name).lower() for name in (headers or {})}
+    if "host" not in given:
+        lines.append(f"Host: {target.host_header}")
+    if "user-agent" not in given:
+        lines.append(f"User-Agent: {USER_AGENT}")
+    if "accept" not in given:
+        lines.append("Accept: */*")
+    for name, value in (headers or {}).items():
+        lines.append(f"{name}: {value}")
+    if body is not None and "content-length" not in given:
+        lines.append(f"Content-Length: {len(body)}")
+    head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+    return head + (body or b"")
+
+
+class ResponseParser:
+    """Incremental HTTP/1.x response parser: feed() bytes until it returns True.
+
+    Bodies are counted, not kept, unless ``keep_body`` bytes of them are asked for. Handles
+    Content-Length, chunked transfer coding (with trailers), bodies delimited by the connection's
+    close, and responses without a body (HEAD, 1xx, 204, 304). Interim 1xx responses are skipped.
+    """
+
+    def __init__(self, head_request: bool = False, keep_body: int = 0):
+        self.head_request = head_request
+        self.keep_body = keep_body
+        self.buffer = b""
+        self.state = "head"
+        self.status = 0
+        self.reason = ""
+        self.http_version = ""
+        self.headers: dict[str, str] = {}
+        self.body_bytes = 0
+        self.body = bytearray()
+        self._remaining = 0
+        self.complete = False
+
+    @property
+    def keep_alive(self) -> bool:
+        """Whether the connection may carry another request after this response."""
+        connection = self.headers.get("connection", "").lower()
+        if self.state == "close_delimited" or "close" in connection:
+            return False
+        return self.http_version != "1.0" or "keep-alive" in connection
+
+    def _count(self, chunk: bytes) -> None:
+        self.body_bytes += len(chunk)
+        if len(self.body) < self.keep_body:
+            self.body += chunk[:self.keep_body - len(self.body)]
+
+    def _parse_head(self) -> bool:
+        end = self.buffer.find(b"\r\n\r\n")
+        if end < 0:
+            if len(self.buffer) > MAX_HEAD_BYTES:
+                raise ProtocolError(f"response head longer than {MAX_HEAD_BYTES} bytes")
+            if self.buffer and not b"HTTP/".startswith(self.buffer[:5]):
+                raise ProtocolError(f"not an HTTP response: {self.buffer[:40]!r}")
+            return False
+        head = self.buffer[:end].decode("latin-1")
+        self.buffer = self.buffer[end + 4:]
+        status_line, *header_lines = head.split("\r\n")
+        version, _, rest = status_line.partition(" ")
+        code, _, reason = rest.partition(" ")
+        if not version.startswith("HTTP/") or len(code) != 3 or not code.isdigit():
+            raise ProtocolError(f"bad status line: {status_line[:80]!r}")
+        self.http_version = version[5:]
+        self.status = int(code)
+        self.reason = reason
+        headers = {}
+        for line in header_lines:
+            name, sep, value = line.partition(":")
+            if not sep:
+                raise ProtocolError(f"bad header line: {line[:80]!r}")
+            name = name.strip().lower()
+            value = value.strip()
+            headers[name] = f"{headers[name]}, {value}" if name in headers else value
+        self.headers = headers
+        if 100 <= self.status < 200 and self.status != 101:
+            self.headers = {}
+            return True  # an interim response: parse the next head
+        if self.head_request or self.status in (101, 204, 304) or 100 <= self.status < 200:
+            self.state = "done"
+        elif "chunked" in headers.get("transfer-encoding", "").lower():
+            self.state = "chunk_size"
+        elif "content-length" in headers:
+            try:
+                self._remaining = int(headers["content-length"])
+            except ValueError:
+                raise ProtocolError(f"bad Content-Length: {headers['content-length']!r}") from None
+            self.state = "length" if self._remaining else "done"
+        else:
+            self.state = "close_delimited"
+        return True
+
+    def feed(self, data: bytes) -> bool:
+        """Add bytes from the connection; True once the response is complete."""
+        self.buffer += data if not self.buffer else data
+        while True:
+            state = self.state
+            if state == "head":
+                if not self._parse_head():
+                    return False
+            elif state == "length":
+                chunk = self.buffer[:self._remaining]
+                self.buffer = self.buffer[len(chunk):]
+                self._remaining -= len(chunk)
+                self._count(chunk)
+                if self._remaining:
+                    return False
+                self.state = "done"
+            elif state == "chunk_size":
+                end = self.buffer.find(b"\r\n")
+                if end < 0:
+                    return False
+                size_text = self.buffer[:end].split(b";")[0].strip()
+                try:
+                    self._remaining = int(size_text, 16)
+                except ValueError:
+                    raise ProtocolError(f"bad chunk size: {size_text[:20]!r}") from None
+                self.buffer = self.buffer[end + 2:]
+                self.state = "chunk_data" if self._remaining else "trailers"
+            elif state == "chunk_data":
+                chunk = self.buffer[:self._remaining]
+                self.buffer = self.buffer[len(chunk):]
+                self._remaining -= len(chunk)
+                self._count(chunk)
+                if self._remaining:
+                    return False
+                self.state = "chunk_end"
+            elif state == "chunk_end":
+                if len(self.buffer) < 2:
+                    return False
+                if self.buffer[:2] != b"\r\n":
+                    raise ProtocolError("chunk not followed by CRLF")
+                self.buffer = self.buffer[2:]
+                self.state = "chunk_size"
+            elif state == "trailers":
+                end = self.buffer.find(b"\r\n")
+                if end < 0:
+                    return False
+                self.buffer = self.buffer[end + 2:]
+                if end == 0:
+                    self.state = "done"
+            elif state == "close_delimited":
+                self._count(self.buffer)
+                self.buffer = b""
+                return False
+            else:  # done
+                self.complete = True
+                return True
+
+    def feed_eof(self) -> bool:
+        """The peer closed the connection: True if that ends the response, else ProtocolError."""
+        if self.state == "close_delimited":
+            self.state = "done"
+            self.complete = True
+            return True
+        if self.complete:
+            return True
+        if self.state == "head" and not self.buffer:
+            raise ProtocolError("connection closed before any response")
+        raise ProtocolError("connection closed in the middle of the response")
+
+
+# ---------------------------------------------------------------------------------------------
+# Statistics
+
+
+def percentile(sorted_values, pct: float) -> float | None:
+    """Nearest-rank percentile of values sorted ascending: the smallest value that pct % of the
+    values are at or below (rank ceil(pct/100 * n)); None when there are no values.
+
+    Nearest-rank always answers with an observed latency, never an interpolation between two,
+    and p100 is the maximum.
+    """
+    n = len(sorted_values)
+    if n == 0:
+        return None
+    if not 0 <= pct <= 100:
+        raise ValueError(f"percentile must be between 0 and 100, not {pct}")
+    rank = max(1, math.ceil(pct / 100.0 * n))
+    return sorted_values[rank - 1]
+
+
+def latency_summary(seconds, percentiles=(50, 95, 99)) -> dict:
+    """min / pNN / max / mean of latencies given in seconds, as *_ms keys (None when empty)."""
+    ordered = sorted(seconds)
+    summary = {"min_ms": ms(ordered[0]) if ordered else None}
+    for pct in percentiles:
+        value = percentile(ordered, pct)
+        summary[f"p{pct}_ms"] = ms(value) if value is not None else None
+    summary["max_ms"] = ms(ordered[-1]) if ordered else None
+    summary["mean_ms"] = ms(math.fsum(ordered) / len(ordered)) if ordered else None
+    return summary
