@@ -16,14 +16,23 @@ import psycopg2
 import psycopg2.pool
 import redis
 from fastapi import FastAPI, HTTPException, Query
+from fastapi.responses import JSONResponse
 
 # uvicorn has configured this logger (to stderr, hence the journal) before it imports the app.
 log = logging.getLogger("uvicorn.error")
 
+# Faults a blue/green test can switch on, per colour, through the unit's environment:
+#   DEMO_FAIL_HEALTH=1           /health answers 503
+#   DEMO_HIDE_ROUTES=/api/orders  these routes are not registered (a router left commented out)
+#   DEMO_FAIL_AFTER_REQUESTS=N    after N requests, every request answers 500
 COLOR = os.environ.get("APP_COLOR", "unknown")
 VERSION = os.environ.get("APP_VERSION", "0.0.0")
 CACHE_TTL_S = int(os.environ.get("CACHE_TTL_S", "300"))
 STARTED_AT = time.time()
+
+HIDDEN_ROUTES = set(filter(None, os.environ.get("DEMO_HIDE_ROUTES", "").split(",")))
+FAIL_AFTER_REQUESTS = int(os.environ.get("DEMO_FAIL_AFTER_REQUESTS", "0"))
+served = 0
 
 app = FastAPI(title="TSH ERP (demo)", version=VERSION)
 db_pool = psycopg2.pool.ThreadedConnectionPool(1, 8, os.environ["DATABASE_DSN"])
@@ -42,11 +51,11 @@ def check_mappers():
     base = declarative_base()
     target = "Tenant" if os.environ.get("DEMO_MAPPER_ERROR") == "1" else "Customer"
 
-    class Customer(base):  # noqa: F841 - registered with the declarative base
+    class Customer(base):  # registered with the declarative base, looked up by name
         __tablename__ = "customers"
         id = Column(Integer, primary_key=True)
 
-    class Notification(base):  # noqa: F841
+    class Notification(base):
         __tablename__ = "notifications"
         id = Column(Integer, primary_key=True)
         owner_id = Column(Integer, ForeignKey("customers.id"))
@@ -89,12 +98,26 @@ def cached_query(key, sql, params):
     with db_cursor() as cur:
         cur.execute(sql, params)
         names = [d[0] for d in cur.description]
-        answer = to_json([dict(zip(names, row)) for row in cur.fetchall()])
+        answer = to_json([dict(zip(names, row, strict=True)) for row in cur.fetchall()])
     try:
         cache.setex(key, CACHE_TTL_S, answer)
     except redis.RedisError as exc:
         log.warning("cache unavailable, answer not cached: %s", exc)
     return json.loads(answer)
+
+
+@app.middleware("http")
+async def fail_after_requests(request, call_next):
+    global served
+    served += 1
+    if FAIL_AFTER_REQUESTS and served > FAIL_AFTER_REQUESTS:
+        return JSONResponse({"detail": "failing on purpose (DEMO_FAIL_AFTER_REQUESTS)"}, status_code=500)
+    return await call_next(request)
+
+
+def route(path):
+    """app.get, unless the route is hidden by DEMO_HIDE_ROUTES."""
+    return (lambda f: f) if path in HIDDEN_ROUTES else app.get(path)
 
 
 @app.get("/health")
@@ -105,7 +128,7 @@ def health():
             "uptime_s": round(time.time() - STARTED_AT, 1)}
 
 
-@app.get("/api/products")
+@route("/api/products")
 def products(limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)):
     return cached_query(
         f"products:list:{limit}:{offset}",
@@ -113,7 +136,7 @@ def products(limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0))
         (limit, offset))
 
 
-@app.get("/api/orders")
+@route("/api/orders")
 def orders(limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)):
     return cached_query(
         f"orders:list:{limit}:{offset}",
