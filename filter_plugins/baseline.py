@@ -287,14 +287,12 @@ def upstream_color(text, color_ports):
     return live[0] if len(live) == 1 else ""
 
 
-def local_endpoints(endpoints, port):
-    """The endpoints as URLs of the app's local port."""
-    return [dict(e, url=f"http://127.0.0.1:{port}{e['path']}") for e in endpoints]
-
-
-def public_endpoints(endpoints, base_url):
-    """The endpoints as URLs under the public base URL."""
-    return [dict(e, url=base_url.rstrip("/") + e["path"]) for e in endpoints]
+def probe_endpoints(endpoints, base_url):
+    """The role's endpoints ({name, path, ...}) as http_probe endpoints under a base URL."""
+    if not isinstance(endpoints, list):
+        raise AnsibleFilterError("probe_endpoints: expected the endpoints as a list")
+    return [{k: v for k, v in dict(e, url=base_url.rstrip("/") + e["path"]).items() if k != "path"}
+            for e in endpoints]
 
 
 def _app_status(unit, problem):
@@ -321,7 +319,8 @@ def _reachable_status(facts, problem, what):
 def _http_status(endpoints, problem):
     if endpoints is None:
         return {"status": "failed", "text": f"not measured: {problem}"}
-    failing = [f"{e.get('name')}: {e.get('error') or e.get('status')}" for e in endpoints if not e.get("ok")]
+    failing = [f"{e.get('name')}: {(e.get('error') or {}).get('msg') or e.get('status')}"
+               for e in endpoints if not e.get("ok")]
     if failing:
         return {"status": "critical", "text": "; ".join(failing)}
     return {"status": "ok", "text": f"{len(endpoints)} endpoint(s) answered as expected"}
@@ -496,7 +495,6 @@ class FilterModule:
             "minutes_since": minutes_since,
             "add_days": add_days,
             "upstream_color": upstream_color,
-            "local_endpoints": local_endpoints,
-            "public_endpoints": public_endpoints,
+            "probe_endpoints": probe_endpoints,
             "baseline_record": baseline_record,
         }
