@@ -222,6 +222,7 @@ def trend(history, metric):
     measured = [v for v, _ in values if v is not None]
     return {
         "metric": metric,
+        "label": METRICS[metric]["label"],
         "points": [{"measured_at": at, "value": v} for v, at in values],
         "min": min(measured) if measured else None,
         "max": max(measured) if measured else None,
@@ -244,6 +245,17 @@ def known_issues(groups, catalogue):
         slot["count"] += group.get("count", 0)
         slot["groups"].append(group)
     return {"known": list(known.values()), "new": new}
+
+
+def error_headline(sample):
+    """The line of a multi-line error that names it: a traceback's exception, else the first line."""
+    if not isinstance(sample, str):
+        raise AnsibleFilterError("error_headline: expected the error text as a string")
+    lines = [line.strip() for line in sample.splitlines() if line.strip()]
+    if not lines:
+        return ""
+    headline = lines[-1] if any(line.startswith("Traceback") for line in lines) else lines[0]
+    return headline if len(headline) <= 160 else headline[:159] + "…"
 
 
 def minutes_since(then, now):
@@ -335,10 +347,15 @@ def _pending_reasons(facts, problems):
         reasons["api_response_time_cold_ms"] = reasons["api_response_time_warm_ms"] = (
             problems.get("http_public") or "no endpoint answered")
     for metric, section in (("cache_memory_bytes", "redis"), ("app_memory_bytes", "unit"),
-                            ("app_cpu_avg_pct", "unit"), ("uptime_s", "unit"), ("error_count", "journal")):
-        if section in problems:
-            reasons.setdefault(metric, problems[section])
-    reasons.setdefault("cache_hit_rate_pct", problems.get("redis", "not measured"))
+                            ("app_cpu_avg_pct", "unit"), ("uptime_s", "unit"), ("error_count", "journal"),
+                            ("cache_hit_rate_pct", "redis")):
+        reason = problems.get(section) or problems.get("host")
+        if reason:
+            reasons.setdefault(metric, reason)
+    redis_error = (facts.get("redis") or {}).get("error")
+    if redis_error:
+        reasons.setdefault("cache_hit_rate_pct", redis_error)
+        reasons.setdefault("cache_memory_bytes", redis_error)
     return reasons
 
 
@@ -415,13 +432,16 @@ def baseline_record(results, context):
     units = facts.pop("units") or {}
     facts["unit"] = units.get(unit_name) if unit_name else None
     facts["other_units"] = {name: u for name, u in units.items() if name != unit_name}
-    if "units" in problems:
+    reachable = not context.get("unreachable_reason")
+    if not reachable:
+        # Nothing ran on the host: one reason stands for every section measured there.
+        problems = {"host": f"host unreachable: {context['unreachable_reason']}",
+                    **{k: v for k, v in problems.items() if k == "http_public"}}
+    elif "units" in problems:
         problems["unit"] = problems.pop("units")
     elif facts["unit"] is None:
         problems["unit"] = "the live colour could not be told from nginx's upstream file; set baseline_color"
-    reachable = not context.get("unreachable_reason")
-    if not reachable:
-        problems = {"host": f"host unreachable: {context['unreachable_reason']}", **problems}
+    on_host = {s: problems.get(s) or problems.get("host") for s in ("unit", "journal", "redis", "postgres")}
 
     summary = baseline_summary(facts)
     pending = _pending_reasons(facts, problems)
@@ -444,9 +464,9 @@ def baseline_record(results, context):
         "summary": summary,
         "problems": problems,
         "status": {
-            "Application": _app_status(facts["unit"], problems.get("unit")),
-            "Redis": _reachable_status(facts["redis"], problems.get("redis"), "Redis"),
-            "Database": _reachable_status(facts["postgres"], problems.get("postgres"), "PostgreSQL"),
+            "Application": _app_status(facts["unit"], on_host["unit"]),
+            "Redis": _reachable_status(facts["redis"], on_host["redis"], "Redis"),
+            "Database": _reachable_status(facts["postgres"], on_host["postgres"], "PostgreSQL"),
             "Public URL": _http_status(facts["http_public"], problems.get("http_public")),
         },
         "verdicts": judge(summary, context.get("thresholds") or {}, pending),
@@ -493,6 +513,7 @@ class FilterModule:
             "trend": trend,
             "known_issues": known_issues,
             "minutes_since": minutes_since,
+            "error_headline": error_headline,
             "add_days": add_days,
             "upstream_color": upstream_color,
             "probe_endpoints": probe_endpoints,

@@ -1,0 +1,118 @@
+"""The report and the baseline, rendered by the role's templates from real recorded facts.
+
+The facts are results the modules returned over SSH from the demo target
+(tests/fixtures/results); the rendering is pinned by golden files in tests/golden. After an
+intended change of the report, regenerate them with UPDATE_GOLDEN=1 pytest tests/unit/test_report.py
+and read the diff.
+"""
+
+import json
+import os
+
+import jsonschema
+import pytest
+import yaml
+from ansible.parsing.dataloader import DataLoader
+from ansible.template import Templar, trust_as_template
+from baseline import FilterModule
+from conftest import FIXTURES, PROJECT
+
+ROLE = PROJECT / "roles" / "baseline"
+GOLDEN = PROJECT / "tests" / "golden"
+SCHEMA = json.loads((PROJECT / "schemas" / "baseline.schema.json").read_text())
+DEFAULTS = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
+CATALOGUE = yaml.safe_load((ROLE / "files" / "known_issues.yml").read_text())
+baseline_record = FilterModule().filters()["baseline_record"]
+
+
+def recorded(module):
+    return json.loads((FIXTURES / "results" / f"{module}.json").read_text())
+
+
+def results(**override):
+    found = {
+        "units": recorded("systemd_unit_facts"), "journal": recorded("journal_errors"),
+        "redis": recorded("redis_facts"), "postgres": recorded("postgres_facts"),
+        "http_local": {"skipped": True}, "http_public": recorded("http_probe"), "load": recorded("http_load"),
+    }
+    found.update(override)
+    return found
+
+
+def context(**override):
+    found = {
+        "host": "demo", "environment": "demo", "service": "tsh_erp", "color": "green",
+        "measured_at": "2026-11-29T18:16:00Z", "public_url": "https://erp.demo.test",
+        "unreachable_reason": "", "thresholds": DEFAULTS["baseline_thresholds"],
+        "targets": DEFAULTS["baseline_targets"], "known_issues": CATALOGUE, "history": [], "noise_pct": 10,
+    }
+    found.update(override)
+    return found
+
+
+def render(template, record):
+    templar = Templar(loader=DataLoader(), variables={
+        "baseline_record": record, "baseline_warm_samples": 20, "ansible_user": "root",
+        "ansible_host": "erp.demo.test", "ansible_port": 22})
+    return templar.template(trust_as_template((ROLE / "templates" / template).read_text()))
+
+
+def check_golden(name, text):
+    path = GOLDEN / name
+    if os.environ.get("UPDATE_GOLDEN"):
+        path.write_text(text)
+    assert text == path.read_text(), f"{name} changed; if intended, run with UPDATE_GOLDEN=1 and review the diff"
+
+
+CASES = {
+    "healthy": lambda: (results(), context()),
+    "second_run": lambda: (results(), context(
+        measured_at="2026-11-30T18:16:00Z",
+        history=[baseline_record(results(), context())])),
+    "unreachable": lambda: (
+        {"units": {"unreachable": True, "msg": "Failed to connect to the host via ssh: Connection refused"},
+         "http_public": recorded("http_probe")},
+        context(color="", unreachable_reason="Failed to connect to the host via ssh: Connection refused")),
+    "redis_down": lambda: (results(redis={"changed": False, "redis": {
+        "reachable": False, "error_kind": "refused",
+        "error": "unable to connect to Redis at 127.0.0.1:6379: Connection refused"}}), context()),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_report_matches_golden_and_baseline_validates(case):
+    found, ctx = CASES[case]()
+    record = baseline_record(found, ctx)
+    check_golden(f"{case}.md", render("report.md.j2", record))
+    written = yaml.safe_load(render("baseline.yml.j2", record))
+    jsonschema.validate(written, SCHEMA)
+    assert written["summary"] == record["summary"]
+
+
+def test_unreachable_host_report_says_so_and_measures_nothing_on_it():
+    found, ctx = CASES["unreachable"]()
+    record = baseline_record(found, ctx)
+    assert record["reachable"] is False
+    assert record["problems"]["host"].startswith("host unreachable: Failed to connect")
+    assert record["summary"]["app_memory_bytes"] is None
+    assert record["summary"]["api_response_time_cold_ms"] is not None  # the public URL was still probed
+    assert record["verdict"]["status"] == "failed"
+
+
+def test_redis_down_is_marked_and_other_sections_stay():
+    found, ctx = CASES["redis_down"]()
+    record = baseline_record(found, ctx)
+    assert record["status"]["Redis"] == {
+        "status": "critical", "text": "unable to connect to Redis at 127.0.0.1:6379: Connection refused"}
+    assert record["status"]["Database"]["status"] == "ok"
+    assert record["summary"]["cache_hit_rate_pct"] is None
+    cache = next(v for v in record["verdicts"] if v["metric"] == "cache_hit_rate_pct")
+    assert cache["status"] == "pending"
+
+
+def test_second_run_compares_with_the_first():
+    found, ctx = CASES["second_run"]()
+    record = baseline_record(found, ctx)
+    assert record["comparison"]["previous_measured_at"] == "2026-11-29T18:16:00Z"
+    assert {r["delta_pct"] for r in record["comparison"]["rows"] if r["metric"] != "uptime_s"} <= {0.0, None}
+    assert len(record["trend"][0]["points"]) == 2
