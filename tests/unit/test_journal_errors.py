@@ -1,0 +1,339 @@
+"""journal_errors: parsers on real journal output, main() on a fake target, RETURN."""
+
+import json
+import re
+from unittest import mock
+
+import journal_errors
+import pytest
+from ansible.module_utils.baseline_journal import (
+    JournalEntry,
+    decode_message,
+    fingerprint,
+    group_errors,
+    is_error,
+    join_tracebacks,
+    journalctl_since,
+    keep_bound,
+    parse_journal_json,
+    summary,
+)
+from ansible.module_utils.baseline_systemd import Clocks
+from fake_target import FakeCommands, check_against_return, command_is, doc_of, fake_target, fixture_text
+from module_runner import run_module
+
+DEFAULT_PRIORITIES = [0, 1, 2, 3]
+DEFAULT_PATTERNS = [re.compile(text) for text in ("Traceback", "ERROR", "CRITICAL")]
+MAPPER_ERROR = (
+    "ERROR: One or more mappers failed to initialize | sqlalchemy.exc.InvalidRequestError: When initializing "
+    "mapper mapped class Notification->notifications, expression 'Tenant' failed to locate a name ('Tenant'). "
+    "If this is a class name, consider adding this relationship() to the <class 'app.check_mappe"
+)
+
+
+def entries(name):
+    return parse_journal_json(fixture_text(f"journal/{name}.json"))
+
+
+def raw_lines(name):
+    return [json.loads(line) for line in fixture_text(f"journal/{name}.json").splitlines()]
+
+
+def errors(name, priorities=DEFAULT_PRIORITIES, patterns=DEFAULT_PATTERNS):
+    return group_errors(join_tracebacks(entries(name)), "unit", priorities, patterns)
+
+
+# ---------------------------------------------------------------- parsing
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("INFO:     Started server process [723]", "INFO:     Started server process [723]"),
+    (raw_lines("demo_errors")[2]["MESSAGE"], "ERROR: invalid byte \ufffd\ufffd in request from 10.0.0.7"),
+    ([104, 105], "hi"),
+    (None, ""),
+])
+def test_decode_message_of_text_bytes_and_null(value, expected):
+    assert decode_message(value) == expected
+
+
+def test_parse_journal_json_reads_every_entry():
+    parsed = entries("demo_errors")
+    assert len(parsed) == len(raw_lines("demo_errors")) == 32
+    assert parsed[2] == JournalEntry(realtime_us=1795975736823768, pid=763, priority=6,
+                                     message="ERROR: invalid byte \ufffd\ufffd in request from 10.0.0.7")
+    assert parsed[16] == JournalEntry(realtime_us=1795975736837725, pid=765, priority=3, message=(
+        "disk quota exceeded for /var/lib/app/tenants/7 (request 0b1c2d3e-4f5a-4b6c-8d9e-0f1a2b3c4d5e)"))
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("not json\n", "line 1 is not a journal entry: Expecting value: line 1 column 1 (char 0)"),
+    ('{"MESSAGE": "x"}\n', "line 1 is not a journal entry: '__REALTIME_TIMESTAMP'"),
+])
+def test_parse_journal_json_names_the_bad_line(text, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        parse_journal_json(text)
+
+
+def test_parse_journal_json_of_no_entries():
+    assert parse_journal_json("") == []
+
+
+# ---------------------------------------------------------------- tracebacks
+
+
+def test_the_mapper_traceback_is_one_record_with_its_log_line():
+    records = join_tracebacks(entries("green_since_start"))
+    messages = [entry.message for entry in entries("green_since_start")]
+    first, last = messages.index("ERROR:    One or more mappers failed to initialize"), next(
+        i for i, m in enumerate(messages) if m.startswith("sqlalchemy.exc.InvalidRequestError"))
+    assert [len(record.entries) for record in records] == [1, last - first + 1, 1, 1, 1, 1]
+    mapper = records[1]
+    assert mapper.text == "\n".join(messages[first:last + 1])
+    assert mapper.text.count("Traceback (most recent call last):") == 2  # KeyError, then the chained error
+    assert records[2].text == "INFO:     Started server process [723]"
+
+
+def test_a_traceback_does_not_take_an_unrelated_line_logged_before_it():
+    records = join_tracebacks(entries("demo_errors"))
+    texts = [record.text for record in records]
+    assert "WARNING: slow answer from 0x7f3a2c10 after 2.5 s" in texts
+    bare = next(record for record in records if record.entries[0].message.startswith("Traceback"))
+    assert len(bare.entries) == 13  # lines written one by one, up to 1.2 ms apart
+    assert bare.entries[-1].message.startswith("json.decoder.JSONDecodeError: Expecting property name")
+
+
+def test_logged_exceptions_end_at_their_exception_line():
+    records = join_tracebacks(entries("demo_errors"))
+    logged = [record for record in records if record.entries[0].message.startswith("ERROR:worker")]
+    assert [record.entries[-1].message for record in logged] == ["KeyError: 'order-1041'", "KeyError: 'order-1042'"]
+
+
+def test_lines_of_other_pids_do_not_break_a_traceback():
+    def line(us, pid, message):
+        return JournalEntry(realtime_us=us, pid=pid, priority=6, message=message)
+    records = join_tracebacks([
+        line(0, 10, "ERROR: failed"), line(0, 10, "Traceback (most recent call last):"),
+        line(100, 11, "INFO: other worker"),
+        line(200, 10, '  File "x.py", line 1, in <module>'), line(300, 10, "ValueError: bad"),
+    ])
+    assert [record.text.count("\n") + 1 for record in records] == [4, 1]
+
+
+@pytest.mark.parametrize(("gap_us", "records"), [(500, 1), (2_000, 2)])
+def test_a_log_line_heads_a_traceback_only_when_read_with_it(gap_us, records):
+    joined = join_tracebacks([
+        JournalEntry(realtime_us=0, pid=1, priority=6, message="ERROR: failed"),
+        JournalEntry(realtime_us=gap_us, pid=1, priority=6, message="Traceback (most recent call last):"),
+    ])
+    assert len(joined) == records
+
+
+# ---------------------------------------------------------------- fingerprints and groups
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("INFO:     Started server process [723]", "INFO: Started server process [<n>]"),
+    ("disk quota exceeded for /var/lib/app/tenants/7 (request 0b1c2d3e-4f5a-4b6c-8d9e-0f1a2b3c4d5e)",
+     "disk quota exceeded for <path> (request <uuid>)"),
+    ("WARNING: slow answer from 0x7f3a2c10 after 2.5 s", "WARNING: slow answer from <hex> after <n>.<n> s"),
+    ("cursor 6f5376299a43468c87b98b4253843505 expired", "cursor <hex> expired"),
+    ("File \"app/models/notification.py\", line 12", "File \"<path>\", line <n>"),
+    ("accepted deadline", "accepted deadline"),
+    ("x" * 400, "x" * 300),
+])
+def test_fingerprint_masks_what_changes_between_occurrences(text, expected):
+    assert fingerprint(text) == expected
+
+
+def test_summary_of_a_traceback_is_its_log_line_and_last_exception():
+    mapper = join_tracebacks(entries("green_since_start"))[1]
+    assert fingerprint(summary(mapper)) == MAPPER_ERROR
+
+
+def test_the_mapper_error_counts_once_per_start():
+    starts = sum(entry.message.startswith("Started tsh_erp-green.service") for entry in entries("green_all_starts"))
+    assert starts == 3
+    assert errors("green_all_starts") == [{
+        "unit": "unit",
+        "fingerprint": MAPPER_ERROR,
+        "count": starts,
+        "first_seen": "2026-11-29T18:01:24+00:00",
+        "last_seen": "2026-11-29T18:08:40+00:00",
+        "priority": 6,
+        "sample": join_tracebacks(entries("green_all_starts"))[1].text,
+    }]
+
+
+def test_errors_of_many_kinds_are_grouped():
+    found = [(group["fingerprint"], group["count"], group["priority"]) for group in errors("demo_errors")]
+    assert found == [
+        ("ERROR: invalid byte \ufffd\ufffd in request from <n>.<n>.<n>.<n>", 1, 6),
+        ("ERROR:worker:order <n> failed: lookup of cache key | KeyError: 'order-<n>'", 2, 6),
+        ("disk quota exceeded for <path> (request <uuid>)", 1, 3),
+        ("Traceback (most recent call last): | json.decoder.JSONDecodeError: Expecting property name enclosed in "
+         "double quotes: line <n> column <n> (char <n>)", 1, 6),
+    ]
+
+
+@pytest.mark.parametrize(("priorities", "patterns", "expected"), [
+    (DEFAULT_PRIORITIES, DEFAULT_PATTERNS, ["Failed to start h<n>-oneshot.service - <path>"]),
+    ([0, 1, 2, 3, 4], [], ["h<n>-oneshot.service: Failed with result 'exit-code'.",
+                           "Failed to start h<n>-oneshot.service - <path>"]),
+    ([], [re.compile("Main process exited")], ["h<n>-oneshot.service: Main process exited, code=exited, "
+                                               "status=<n>/FAILURE"]),
+    ([], [], []),
+])
+def test_priorities_and_patterns_decide_what_is_an_error(priorities, patterns, expected):
+    assert [group["fingerprint"] for group in errors("oneshot_failed", priorities, patterns)] == expected
+
+
+def test_is_error_of_a_record_without_priority_looks_at_patterns_only():
+    record = join_tracebacks([JournalEntry(realtime_us=0, pid=None, priority=None, message="CRITICAL: disk")])[0]
+    assert is_error(record, [0, 1, 2, 3], DEFAULT_PATTERNS)
+    assert not is_error(record, [0, 1, 2, 3], [])
+
+
+@pytest.mark.parametrize(("count", "oldest_first", "kept", "truncated"), [
+    (3, True, [0, 1, 2], False),
+    (4, True, [0, 1, 2], True),
+    (4, False, [1, 2, 3], True),
+])
+def test_keep_bound(count, oldest_first, kept, truncated):
+    lines = [JournalEntry(realtime_us=i, pid=1, priority=6, message=str(i)) for i in range(count)]
+    result, cut = keep_bound(lines, 3, oldest_first)
+    assert ([entry.realtime_us for entry in result], cut) == (kept, truncated)
+
+
+def test_journalctl_since_keeps_the_microseconds():
+    assert journalctl_since(1795975719687771) == "@1795975719.687771"
+    assert journalctl_since(1795975719000001) == "@1795975719.000001"
+
+
+# ---------------------------------------------------------------- main()
+
+CLOCKS = Clocks(*map(int, fixture_text("systemd/clocks_default.txt").split()))
+SINCE_GREEN = journalctl_since(CLOCKS.realtime_us - (CLOCKS.monotonic_us - 935284464))
+SINCE_BLUE = journalctl_since(CLOCKS.realtime_us - (CLOCKS.monotonic_us - 505672687))
+SINCE_REDIS = journalctl_since(CLOCKS.realtime_us - (CLOCKS.monotonic_us - 504004585))
+FIELDS = "MESSAGE,PRIORITY,_PID,SYSLOG_PID"
+
+
+def journalctl_call(unit, since=None, lines=20001):
+    argv = ["/usr/bin/timeout", "--kill-after=5", "10", "/usr/bin/journalctl", "--unit", unit, "--output", "json",
+            "--all", "--no-pager", "--output-fields", FIELDS, "--lines", str(lines)]
+    return [*argv, "--since", since] if since else argv
+
+
+def run_main(args, *answers, warnings=None):
+    show = (command_is("systemctl", "show"), (0, fixture_text("systemd/show_default.txt"), ""))
+    commands = FakeCommands(*answers, show)
+    warned = warnings if warnings is not None else []
+    with fake_target(commands), mock.patch.object(journal_errors, "read_clocks", lambda: CLOCKS), \
+         mock.patch.object(journal_errors.AnsibleModule, "warn", lambda self, text: warned.append(text)):
+        outcome, result = run_module(journal_errors.main, args)
+    return outcome, result, commands.calls
+
+
+def journal(unit, name):
+    return command_is("journalctl", unit), (0, fixture_text(f"journal/{name}.json"), "")
+
+
+UNITS = ["tsh_erp-green", "tsh_erp-blue", "nosuch-h1", "redis-server.service"]
+ANSWERS = [journal("tsh_erp-green", "green_since_start"), journal("nosuch-h1", "oneshot_failed"),
+           (command_is("journalctl"), (0, "", ""))]
+
+
+def test_main_reads_each_unit_since_its_current_start():
+    outcome, result, calls = run_main({"units": UNITS}, *ANSWERS)
+    assert outcome == "exit"
+    assert calls[1:] == [journalctl_call("tsh_erp-green", SINCE_GREEN), journalctl_call("tsh_erp-blue", SINCE_BLUE),
+                         journalctl_call("nosuch-h1"), journalctl_call("redis-server.service", SINCE_REDIS)]
+    # the start the capture computed on the target, from other readings of the same clocks
+    captured = float(fixture_text("journal/green_since_start.since").strip("@\n"))
+    assert abs(float(SINCE_GREEN[1:]) - captured) < 0.001
+    found = result["journal_errors"]
+    assert found["units"]["tsh_erp-green"] == {"since": "2026-11-29T18:08:39+00:00", "lines_read": 49,
+                                               "truncated": False, "error_count": 1}
+    assert found["units"]["nosuch-h1"]["since"] is None  # never started: the last entries, no --since
+    assert (found["error_count"], found["lines_read"], found["truncated"]) == (2, 53, False)
+    assert [(group["unit"], group["fingerprint"], group["count"]) for group in found["groups"]] == [
+        ("tsh_erp-green", MAPPER_ERROR, 1),
+        ("nosuch-h1", "Failed to start h<n>-oneshot.service - <path>", 1),
+    ]
+
+
+def test_main_reads_from_the_since_given_without_asking_systemd():
+    _, result, calls = run_main({"units": ["tsh_erp-green"], "since": "2000-01-01", "max_lines": 100},
+                                journal("tsh_erp-green", "green_all_starts"))
+    assert calls == [journalctl_call("tsh_erp-green", "2000-01-01", lines=101)]
+    assert result["journal_errors"]["units"]["tsh_erp-green"] == {
+        "since": "2000-01-01", "lines_read": 100, "truncated": True, "error_count": 2}
+
+
+def test_main_in_check_mode_reads_the_same():
+    _, result, _ = run_main({"units": UNITS, "_ansible_check_mode": True}, *ANSWERS)
+    assert result["changed"] is False
+    assert result["journal_errors"]["error_count"] == 2
+
+
+def test_main_warns_of_what_journalctl_says_on_success():
+    hint = "Hint: You are currently not seeing messages from other users and the system."
+    warnings = []
+    outcome, _, _ = run_main({"units": ["tsh_erp-green"], "since": "today"},
+                             (command_is("journalctl"), (0, "", hint + "\n")), warnings=warnings)
+    assert outcome == "exit"
+    assert warnings == [f"reading the journal of tsh_erp-green: {hint}"]
+
+
+@pytest.mark.parametrize(("args", "answer", "message"), [
+    ({"units": ["tsh_erp-green"], "priorities": [3, 9]}, None,
+     "value of priorities must be one or more of: 0, 1, 2, 3, 4, 5, 6, 7. Got no match for: 9"),
+    ({"units": ["tsh_erp-green"], "patterns": ["("]}, None,
+     "compiling the pattern '(': missing ), unterminated subpattern at position 0"),
+    ({"units": ["tsh_erp-green"], "max_lines": 0}, None,
+     "argument 'max_lines' must be a positive number of lines, not 0"),
+    ({"units": ["tsh_erp-green"], "max_lines": "many"}, None,
+     "argument 'max_lines' is of type str and we were unable to convert to int: "
+     "\"'many'\" cannot be converted to an int"),
+    ({"units": []}, None, "argument 'units' must name at least one unit"),
+    ({"units": ["tsh_erp-green"], "since": "garbage"},
+     (1, "", fixture_text("journal/journalctl_bad_since.stderr")),
+     "reading the journal of tsh_erp-green: Failed to parse timestamp: garbage"),
+    ({"units": ["tsh_erp-green"], "since": "today"},
+     (1, "", fixture_text("journal/journalctl_no_permission.stderr")),
+     "reading the journal of tsh_erp-green: No journal files were opened due to insufficient permissions."),
+    ({"units": ["tsh_erp-green"], "since": "today"}, (124, "", ""),
+     "reading the journal of tsh_erp-green: no answer within 10 s"),
+    ({"units": ["tsh_erp-green"], "since": "today"}, (0, "-- No entries --\n", ""),
+     "reading the journal of tsh_erp-green: line 1 is not a journal entry: Expecting value: line 1 column 1 (char 0)"),
+])
+def test_main_fails_with_a_message_that_names_the_action_and_the_cause(args, answer, message):
+    answers = [(command_is("journalctl"), answer)] if answer else []
+    outcome, result, _ = run_main(args, *answers)
+    assert (outcome, result["msg"]) == ("fail", message)
+
+
+# ---------------------------------------------------------------- RETURN
+
+def test_return_documents_what_main_returns():
+    _, result, _ = run_main({"units": UNITS}, *ANSWERS)
+    returned = doc_of(journal_errors, "RETURN")
+    assert set(result) - {"changed"} == set(returned)
+    checked = check_against_return(result["journal_errors"], returned["journal_errors"], "journal_errors")
+    assert {"journal_errors.units.<unit>.since", "journal_errors.groups.sample"} <= set(checked)
+
+
+def test_return_documents_the_result_recorded_on_the_demo_target():
+    recorded = json.loads(fixture_text("results/journal_errors.json"))
+    returned = doc_of(journal_errors, "RETURN")
+    assert set(recorded) - {"changed"} == set(returned)
+    check_against_return(recorded["journal_errors"], returned["journal_errors"], "journal_errors")
+
+
+def test_documented_options_are_the_argument_spec():
+    options = doc_of(journal_errors, "DOCUMENTATION")["options"]
+    spec = journal_errors.get_argument_spec()
+    assert set(options) == set(spec)
+    for name, option in options.items():
+        for key in ("type", "default", "elements", "choices", "required"):
+            assert option.get(key) == spec[name].get(key), (name, key)
