@@ -35,7 +35,7 @@ RUNNING_STATES = ("active", "reloading", "deactivating")
 # systemd prints an unset counter as "[not set]"; versions before 236 print UINT64_MAX instead.
 _UINT64_MAX = 2**64 - 1
 
-_UTC = timezone.utc  # noqa: UP017 - datetime.UTC needs Python 3.11, older on many targets
+_UTC = timezone.utc
 
 # `timeout` exits with 124 when the command ran out of time, 137 when it had to be killed.
 _TIMEOUT_EXIT_CODES = (124, 137)
@@ -263,7 +263,7 @@ def show_units(module, units: list[str], timeout_s: float) -> dict[str, dict[str
     # systemctl prints one block per name given, in the order given (patterns are refused earlier).
     if len(blocks) != len(units):
         module.fail_json(msg=f"{action}: {len(blocks)} blocks of properties for {len(units)} units", stdout=out)
-    return dict(zip(units, blocks))  # noqa: B905 - lengths checked above; strict= needs Python 3.10
+    return dict(zip(units, blocks))
 
 
 def read_clocks() -> Clocks:
