@@ -1,0 +1,499 @@
+#!/usr/bin/python
+"""Ansible module redis_facts: read the figures of a Redis server for the deploy baseline."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: redis_facts
+short_description: Read the figures of a Redis server for a post-deploy baseline
+description:
+  - Connects to a Redis server from the target, times a C(PING), reads one C(INFO) reply and
+    returns the figures a post-deploy baseline reports (version, memory, keys, cache hits).
+  - Optionally counts the keys that match glob patterns with C(SCAN), never C(KEYS), within a
+    bound on the keys visited and on the time spent.
+  - Uses redis-py when the target has it (Debian's C(python3-redis)), else C(redis-cli) from the
+    C(redis-tools) package that comes with C(redis-server). Select one with O(client).
+  - A fault of the server (down, password required or wrong, user refused by its ACL,
+    timeout) is not a task failure. The module returns RV(redis.reachable=false) with
+    RV(redis.error_kind) and RV(redis.error) saying which fault it is.
+  - Only reads; never changes the server.
+options:
+  host:
+    description: Host name or address of the server.
+    type: str
+    default: 127.0.0.1
+  port:
+    description: TCP port of the server.
+    type: int
+    default: 6379
+  unix_socket:
+    description:
+      - Path of the server's Unix socket, in place of O(host) and O(port).
+      - Mutually exclusive with O(host), O(port) and O(tls).
+    type: path
+  username:
+    description:
+      - ACL user to authenticate as (Redis 6 and later). Requires O(password).
+    type: str
+  password:
+    description:
+      - Password of O(username), or of the default user when O(username) is not set.
+      - Passed to C(redis-cli) through the E(REDISCLI_AUTH) environment variable, never on its
+        command line.
+    type: str
+  db:
+    description:
+      - Database the connection selects; O(key_patterns) are counted in this one.
+      - The figures of INFO cover every database.
+    type: int
+    default: 0
+  tls:
+    description: Connect with TLS.
+    type: bool
+    default: false
+  ca_cert:
+    description: CA certificate to verify the server's certificate with, when O(tls=true).
+    type: path
+  validate_certs:
+    description: Verify the server's certificate, when O(tls=true).
+    type: bool
+    default: true
+  timeout:
+    description:
+      - Seconds to wait for the connection and for each reply.
+      - With O(client=cli), the bound of each C(redis-cli) run.
+    type: float
+    default: 5.0
+  client:
+    description:
+      - How to reach the server. V(auto) takes redis-py when it can be imported on the target,
+        else C(redis-cli).
+      - V(redispy) fails when redis-py is missing; V(cli) needs C(redis-cli).
+    type: str
+    choices: [auto, redispy, cli]
+    default: auto
+  key_patterns:
+    description:
+      - Redis glob patterns (as C(SCAN MATCH) takes them, for example V(products:*)) whose keys
+        to count in O(db). One C(SCAN) walk counts every pattern.
+      - The result is RV(redis.key_scan); none when the list is empty.
+    type: list
+    elements: str
+    default: []
+  scan_max_keys:
+    description:
+      - Stop the C(SCAN) walk once it has visited this many keys; the counts are then lower bounds.
+    type: int
+    default: 100000
+  scan_timeout:
+    description:
+      - Stop the C(SCAN) walk after this many seconds; the counts are then lower bounds.
+      - Checked between pages; each page is bounded by O(timeout).
+    type: float
+    default: 5.0
+attributes:
+  check_mode:
+    support: full
+    description: The module only reads, in check mode as otherwise.
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+notes:
+  - With O(client=cli), RV(redis.ping_ms) is the time of a whole C(redis-cli PING) run, process
+    start and connection included, so it is larger than the round trip redis-py measures.
+  - Messages are read in a C locale, so that the replies of C(redis-cli) parse the same everywhere.
+requirements:
+  - redis-py (C(python3-redis)) or C(redis-cli) (C(redis-tools)) on the target.
+  - coreutils' C(timeout) on the target, when O(client=cli).
+author:
+  - deploy-baseline
+"""
+
+EXAMPLES = r"""
+- name: Read the figures of the local Redis
+  redis_facts:
+  register: baseline_redis
+
+- name: Count the cached product and order lists, with the ACL user of the monitoring
+  redis_facts:
+    username: monitor
+    password: "{{ vault_redis_monitor_password }}"
+    key_patterns:
+      - "products:*"
+      - "orders:*"
+  register: baseline_redis
+
+- name: Fail when Redis is not up
+  ansible.builtin.assert:
+    that: baseline_redis.redis.reachable
+    fail_msg: "{{ baseline_redis.redis.error }}"
+
+- name: Read through redis-cli even where redis-py is installed
+  redis_facts:
+    client: cli
+    unix_socket: /run/redis/redis-server.sock
+"""
+
+RETURN = r"""
+redis:
+  description:
+    - The figures of the server. Every key is always there; a figure is null when the server
+      could not be read (RV(redis.reachable=false)) or when its Redis version does not report it.
+  returned: always
+  type: dict
+  sample:
+    client: redispy
+    connected_clients: 2
+    endpoint: 127.0.0.1:6379
+    error: null
+    error_kind: null
+    evicted_keys: 0
+    expired_keys: 0
+    hit_rate_pct: 25.0
+    key_scan:
+      bound_hit: null
+      complete: true
+      counts:
+        orders:*: 1
+        products:*: 2
+      db: 0
+      elapsed_ms: 0.265
+      keys_visited: 3
+    keyspace:
+      db0:
+        avg_ttl_ms: 299243
+        expires: 3
+        key_count: 3
+    keyspace_hits: 1
+    keyspace_misses: 3
+    maxmemory_bytes: 268435456
+    maxmemory_human: 256.00M
+    maxmemory_policy: allkeys-lru
+    mode: standalone
+    ops_per_sec: 4
+    ping_ms: 0.202
+    port: 6379
+    reachable: true
+    rejected_connections: 0
+    role: master
+    total_commands_processed: 9
+    total_expires: 3
+    total_keys: 3
+    uptime_s: 7
+    used_memory_bytes: 1021376
+    used_memory_human: 997.44K
+    used_memory_peak_bytes: 1021376
+    used_memory_peak_human: 997.44K
+    version: 7.0.15
+  contains:
+    reachable:
+      description: Whether the module connected, authenticated and read INFO.
+      returned: always
+      type: bool
+      sample: true
+    error_kind:
+      description:
+        - Why the server could not be read; null when it was.
+        - V(server_down) (connection refused, no socket), V(auth_required) (a password is needed
+          and none was given), V(auth_failed) (wrong password, disabled user, or a password given
+          to a server that has none), V(permission_denied) (the ACL refuses a command to the user),
+          V(timeout), V(connection_failed) or V(command_failed) (any other error).
+      returned: always
+      type: str
+      sample: null
+    error:
+      description: What failed and why, an action then its cause; null when the server was read.
+      returned: always
+      type: str
+      sample: null
+    client:
+      description: The client used, V(redispy) or V(cli).
+      returned: always
+      type: str
+      sample: redispy
+    endpoint:
+      description: Where the module connected, host:port or the socket path.
+      returned: always
+      type: str
+      sample: 127.0.0.1:6379
+    ping_ms:
+      description:
+        - Milliseconds of a PING, measured with a monotonic clock; null when PING failed.
+        - With redis-py the round trip on an open connection, with redis-cli a whole run.
+      returned: always
+      type: float
+      sample: 0.196
+    version:
+      description: Version of the server (C(redis_version)).
+      returned: always
+      type: str
+      sample: 7.0.15
+    mode:
+      description: C(redis_mode), V(standalone), V(cluster) or V(sentinel).
+      returned: always
+      type: str
+      sample: standalone
+    role:
+      description: Replication role, V(master) or V(slave).
+      returned: always
+      type: str
+      sample: master
+    uptime_s:
+      description: Seconds since the server started.
+      returned: always
+      type: int
+      sample: 305
+    port:
+      description: TCP port the server listens on (C(tcp_port)), 0 when it listens on none.
+      returned: always
+      type: int
+      sample: 6379
+    connected_clients:
+      description: Client connections open, this module's included.
+      returned: always
+      type: int
+      sample: 3
+    total_commands_processed:
+      description: Commands the server has run since it started.
+      returned: always
+      type: int
+      sample: 1245
+    used_memory_bytes:
+      description: Memory the server's allocator holds, in bytes (C(used_memory)).
+      returned: always
+      type: int
+      sample: 1054800
+    used_memory_human:
+      description: C(used_memory) as the server writes it for people.
+      returned: always
+      type: str
+      sample: 1.01M
+    used_memory_peak_bytes:
+      description: Highest C(used_memory) since the server started, in bytes.
+      returned: always
+      type: int
+      sample: 1141232
+    used_memory_peak_human:
+      description: C(used_memory_peak) as the server writes it for people.
+      returned: always
+      type: str
+      sample: 1.09M
+    maxmemory_bytes:
+      description: Memory limit in bytes, 0 when there is none.
+      returned: always
+      type: int
+      sample: 268435456
+    maxmemory_human:
+      description: The memory limit as the server writes it for people.
+      returned: always
+      type: str
+      sample: 256.00M
+    maxmemory_policy:
+      description: What the server evicts when it reaches the memory limit.
+      returned: always
+      type: str
+      sample: allkeys-lru
+    keyspace:
+      description:
+        - The databases that hold keys, by name (C(db0), C(db1), ...). Empty when none holds a key.
+      returned: always
+      type: dict
+      sample: {"db0": {"avg_ttl_ms": 298067, "expires": 11, "key_count": 11},
+               "db1": {"avg_ttl_ms": 0, "expires": 0, "key_count": 2}}
+      contains:
+        <db>:
+          description: One database.
+          returned: always
+          type: dict
+          sample: {"avg_ttl_ms": 298067, "expires": 11, "key_count": 11}
+          contains:
+            key_count:
+              description:
+                - Keys in the database (C(keys) in INFO; renamed because C(db0.keys) in Jinja finds
+                  the dict's method).
+              returned: always
+              type: int
+              sample: 11
+            expires:
+              description: Keys with a time to live.
+              returned: always
+              type: int
+              sample: 11
+            avg_ttl_ms:
+              description: Mean time to live left of a sample of those keys, in milliseconds; 0 when none has one.
+              returned: always
+              type: int
+              sample: 298067
+    total_keys:
+      description: Keys in all databases.
+      returned: always
+      type: int
+      sample: 13
+    total_expires:
+      description: Keys with a time to live, in all databases.
+      returned: always
+      type: int
+      sample: 11
+    keyspace_hits:
+      description: Key lookups that found their key since the server started (or its stats were reset).
+      returned: always
+      type: int
+      sample: 5
+    keyspace_misses:
+      description: Key lookups that did not find their key.
+      returned: always
+      type: int
+      sample: 11
+    hit_rate_pct:
+      description:
+        - Hits per 100 lookups, rounded to 2 decimals.
+        - Null, not 0, before the first lookup (no hit and no miss yet).
+      returned: always
+      type: float
+      sample: 31.25
+    evicted_keys:
+      description: Keys evicted because of the memory limit.
+      returned: always
+      type: int
+      sample: 0
+    expired_keys:
+      description: Keys removed because their time to live ran out.
+      returned: always
+      type: int
+      sample: 0
+    ops_per_sec:
+      description: Commands per second, as the server currently samples them (C(instantaneous_ops_per_sec)).
+      returned: always
+      type: int
+      sample: 2
+    rejected_connections:
+      description: Connections refused because of C(maxclients).
+      returned: always
+      type: int
+      sample: 0
+    key_scan:
+      description: The counts of O(key_patterns); null when none is given or the walk failed (with a warning).
+      returned: always
+      type: dict
+      sample: {"bound_hit": null, "complete": true, "counts": {"orders:*": 4, "products:*": 7}, "db": 0,
+               "elapsed_ms": 0.61, "keys_visited": 11}
+      contains:
+        db:
+          description: The database walked.
+          returned: always
+          type: int
+          sample: 0
+        counts:
+          description: Keys that match each pattern, by pattern.
+          returned: always
+          type: dict
+          sample: {"orders:*": 4, "products:*": 7}
+        keys_visited:
+          description: Keys that the walk looked at.
+          returned: always
+          type: int
+          sample: 11
+        complete:
+          description: Whether the walk covered the whole database; when false the counts are lower bounds.
+          returned: always
+          type: bool
+          sample: true
+        bound_hit:
+          description: The bound that stopped the walk, V(scan_max_keys) or V(scan_timeout); null when complete.
+          returned: always
+          type: str
+          sample: null
+        elapsed_ms:
+          description: Milliseconds the walk took.
+          returned: always
+          type: float
+          sample: 0.61
+"""
+
+from ansible.module_utils.baseline_redis import (
+    REDIS_MUTUALLY_EXCLUSIVE,
+    REDIS_REQUIRED_BY,
+    RedisFault,
+    check_redis_params,
+    count_keys,
+    parse_info,
+    redis_argument_spec,
+    redis_client,
+    redis_endpoint,
+    redis_facts_from_info,
+)
+from ansible.module_utils.basic import AnsibleModule
+
+# Every key of the `redis` result, in the order RETURN documents them.
+FACT_KEYS = (
+    "reachable", "error_kind", "error", "client", "endpoint", "ping_ms", "version", "mode", "role",
+    "uptime_s", "port", "connected_clients", "total_commands_processed",
+    "used_memory_bytes", "used_memory_human", "used_memory_peak_bytes", "used_memory_peak_human",
+    "maxmemory_bytes", "maxmemory_human", "maxmemory_policy", "keyspace", "total_keys", "total_expires",
+    "keyspace_hits", "keyspace_misses", "hit_rate_pct", "evicted_keys", "expired_keys", "ops_per_sec",
+    "rejected_connections", "key_scan",
+)
+
+
+def get_argument_spec() -> dict:
+    spec = redis_argument_spec()
+    spec.update(
+        key_patterns=dict(type="list", elements="str", default=[]),
+        scan_max_keys=dict(type="int", default=100000),
+        scan_timeout=dict(type="float", default=5.0),
+    )
+    return spec
+
+
+def unreachable(facts: dict, fault: RedisFault, action: str) -> dict:
+    return dict(facts, error_kind=fault.kind, error=f"{action}: {fault.cause}")
+
+
+def read_redis(client, params: dict, warn) -> dict:
+    """PING, INFO, then the optional SCAN walk; a fault of the server ends in the result."""
+    endpoint = redis_endpoint(params)
+    facts = dict.fromkeys(FACT_KEYS)
+    facts.update(reachable=False, client=client.name, endpoint=endpoint)
+    try:
+        facts["ping_ms"] = round(client.ping_ms(), 3)
+    except RedisFault as fault:
+        return unreachable(facts, fault, f"unable to connect to Redis at {endpoint}")
+    try:
+        info = parse_info(client.info())
+    except RedisFault as fault:
+        return unreachable(facts, fault, f"unable to read INFO from Redis at {endpoint}")
+    facts.update(redis_facts_from_info(info), reachable=True)
+    if params["key_patterns"]:
+        try:
+            scan = count_keys(client, params["key_patterns"], params["scan_max_keys"], params["scan_timeout"])
+        except RedisFault as fault:
+            warn(f"unable to count keys in Redis at {endpoint}: {fault.cause}")
+        else:
+            facts["key_scan"] = scan.as_fact(params["db"])
+    return facts
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=get_argument_spec(),
+        mutually_exclusive=REDIS_MUTUALLY_EXCLUSIVE,
+        required_by=REDIS_REQUIRED_BY,
+        supports_check_mode=True,
+    )
+    check_redis_params(module)
+    for name in ("scan_max_keys", "scan_timeout"):
+        if module.params[name] <= 0:
+            module.fail_json(msg=f"argument '{name}' must be greater than 0, got {module.params[name]:g}")
+
+    client = redis_client(module)
+    try:
+        facts = read_redis(client, module.params, module.warn)
+    finally:
+        client.close()
+    module.exit_json(changed=False, redis=facts)
+
+
+if __name__ == "__main__":
+    main()
