@@ -12,6 +12,7 @@ What is here:
   while keeping its host name for SNI and the Host header (curl's ``--resolve`` and
   ``--connect-to``);
 - an incremental HTTP/1.1 response parser (Content-Length, chunked, read-until-close);
+- ``Connection``: one blocking connection that records each phase as it completes (the probe's);
 - a small DER reader for the peer certificate's subject, issuer, dates and DNS names;
 - error classification into the kinds the reports count;
 - percentiles (nearest-rank) and latency summaries.
@@ -24,8 +25,11 @@ from __future__ import annotations
 import datetime
 import ipaddress
 import math
+import os
+import re
 import socket
 import ssl
+import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -59,9 +63,9 @@ def secret_header_values(headers: dict | None) -> list[str]:
     secrets = []
     for name, value in (headers or {}).items():
         lowered = str(name).lower()
-        if lowered in SECRET_HEADER_NAMES or any(word in lowered for word in SECRET_HEADER_WORDS):
-            if value not in (None, ""):
-                secrets.append(str(value))
+        secret = lowered in SECRET_HEADER_NAMES or any(word in lowered for word in SECRET_HEADER_WORDS)
+        if secret and value not in (None, ""):
+            secrets.append(str(value))
     return secrets
 
 
@@ -101,8 +105,6 @@ def classify_error(exc: BaseException) -> str:
         return "dns"
     if isinstance(exc, (TimeoutError, socket.timeout)):
         return "timeout"
-    if isinstance(exc, ssl.SSLZeroReturnError | ssl.SSLEOFError):
-        return "connection"
     if isinstance(exc, (ssl.SSLError, ssl.CertificateError)):
         return "tls"
     if isinstance(exc, ConnectionRefusedError):
@@ -118,8 +120,16 @@ def describe_error(exc: BaseException) -> str:
     """A one-line cause: the library's words, without Python's class names."""
     if isinstance(exc, HttpError):
         return exc.msg
+    if isinstance(exc, (TimeoutError, socket.timeout)):  # "_ssl.c:1114: The handshake ..." on 3.8
+        return "timed out"
     if isinstance(exc, ssl.SSLCertVerificationError):
         return f"certificate verify failed: {exc.verify_message}"
+    if isinstance(exc, ssl.SSLError):
+        # "[SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:992)" -> "wrong version number"
+        text = str(exc.args[1]) if len(exc.args) > 1 else str(exc)
+        return re.sub(r"\s*\(_ssl\.c:\d+\)$", "", re.sub(r"^\[[^\]]*\]\s*", "", text)) or str(exc)
+    if isinstance(exc, OSError) and not isinstance(exc, socket.gaierror) and exc.errno:
+        return os.strerror(exc.errno)  # asyncio words its errors "Connect call failed (address)"
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror
     text = str(exc)
@@ -248,11 +258,16 @@ def is_ip_address(text: str) -> bool:
 def tls_context(validate_certs: bool, ca_path: str | None = None) -> ssl.SSLContext:
     """A client context: verify against ca_path (only) or the system store, or verify nothing.
 
+    ValueError names the CA file when it cannot be read.
+
     ALPN offers only http/1.1: the parser speaks HTTP/1.x, and nginx would otherwise pick h2
     for clients that offer it.
     """
     if validate_certs:
-        context = ssl.create_default_context(cafile=ca_path)
+        try:
+            context = ssl.create_default_context(cafile=ca_path)
+        except (OSError, ssl.SSLError) as exc:
+            raise ValueError(f"unable to load the CA file {ca_path}: {describe_error(exc)}") from None
     else:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         context.check_hostname = False
@@ -358,14 +373,14 @@ def parse_certificate(der: bytes) -> dict:
     issuer, validity, subject = fields[2], fields[3], fields[4]
     not_before, not_after = (_der_time(tag, der[s:e]) for tag, s, e in _der_children(der, validity[1], validity[2]))
     alt_names: list[str] = []
-    for tag, start, end in fields[6:]:
+    for tag, start, _end in fields[6:]:
         if tag != 0xA3:  # extensions
             continue
         _, seq_start, seq_end = _der_item(der, start)
         for _ext_tag, ext_start, ext_end in _der_children(der, seq_start, seq_end):
             parts = _der_children(der, ext_start, ext_end)
             if _der_oid(der[parts[0][1]:parts[0][2]]) == "2.5.29.17":
-                _, value_start, value_end = parts[-1]
+                _, value_start, _value_end = parts[-1]
                 _, names_start, names_end = _der_item(der, value_start)
                 alt_names = _der_alt_names(der, names_start, names_end)
     return {
@@ -494,7 +509,7 @@ class ResponseParser:
 
     def feed(self, data: bytes) -> bool:
         """Add bytes from the connection; True once the response is complete."""
-        self.buffer += data if not self.buffer else data
+        self.buffer = self.buffer + data if self.buffer else data
         while True:
             state = self.state
             if state == "head":
@@ -592,3 +607,179 @@ def latency_summary(seconds, percentiles=(50, 95, 99)) -> dict:
     summary["max_ms"] = ms(ordered[-1]) if ordered else None
     summary["mean_ms"] = ms(math.fsum(ordered) / len(ordered)) if ordered else None
     return summary
+
+
+# ---------------------------------------------------------------------------------------------
+# One blocking connection, timed phase by phase
+
+
+def _time_left(deadline: float, action: str) -> float:
+    left = deadline - time.perf_counter()
+    if left <= 0:
+        raise HttpError("timeout", f"{action}: timed out")
+    return left
+
+
+@dataclass
+class Exchange:
+    """One request and its response on an open connection; times in seconds."""
+
+    status: int
+    reason: str
+    http_version: str
+    headers: dict
+    body_bytes: int
+    body: bytes
+    keep_alive: bool
+    ttfb_s: float  # from the first byte of the request written to the first byte read
+    total_s: float  # from the first byte of the request written to the last byte read
+
+
+@dataclass
+class TlsSession:
+    """What the handshake established; ``certificate`` holds certificate_facts() or None."""
+
+    version: str | None
+    cipher: str | None
+    alpn: str | None
+    verified: bool
+    certificate: dict | None
+
+
+class Connection:
+    """A blocking HTTP/1.1 connection to one route, timed with perf_counter.
+
+    ``open()`` resolves, connects and does the TLS handshake, recording each phase in
+    ``phases`` (seconds) as it completes, so a failure still shows how far it got. Each of
+    ``open()`` and ``exchange()`` is bounded by ``timeout_s`` as a whole, not per system call.
+    """
+
+    def __init__(self, target: Target, route: Route, context: ssl.SSLContext | None, timeout_s: float):
+        self.target = target
+        self.route = route
+        self.context = context
+        self.timeout_s = timeout_s
+        self.sock: socket.socket | None = None
+        self.phases: dict[str, float] = {}
+        self.peer: str | None = None
+        self.tls: TlsSession | None = None
+
+    @property
+    def where(self) -> str:
+        return f"{self.route.address}:{self.route.port}"
+
+    def open(self) -> None:
+        deadline = time.perf_counter() + self.timeout_s
+        self.phases = {}
+        started = time.perf_counter()
+        try:
+            addresses = socket.getaddrinfo(self.route.address, self.route.port, type=socket.SOCK_STREAM)
+        except (OSError, UnicodeError) as exc:
+            raise as_http_error(exc, f"unable to resolve {self.route.address}") from None
+        resolved = time.perf_counter()
+        self.phases["dns_s"] = resolved - started
+        sock = self._connect(addresses, deadline)
+        connected = time.perf_counter()
+        self.phases["connect_s"] = connected - resolved
+        if self.target.scheme == "https":
+            sock = self._handshake(sock, deadline)
+            self.phases["tls_s"] = time.perf_counter() - connected
+            self.tls = TlsSession(  # read after the clock stopped: parsing the DER is not the handshake
+                version=sock.version(),
+                cipher=(sock.cipher() or (None,))[0],
+                alpn=sock.selected_alpn_protocol(),
+                verified=self.context.verify_mode == ssl.CERT_REQUIRED,
+                certificate=read_certificate(sock),
+            )
+        self.sock = sock
+
+    def _connect(self, addresses, deadline: float) -> socket.socket:
+        failure: BaseException | None = None
+        for family, kind, proto, _name, sockaddr in addresses:
+            sock = socket.socket(family, kind, proto)
+            try:
+                sock.settimeout(_time_left(deadline, f"unable to connect to {self.where}"))
+                sock.connect(sockaddr)
+            except (OSError, HttpError) as exc:
+                sock.close()
+                failure = exc
+                continue
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self.peer = sockaddr[0]
+            return sock
+        raise as_http_error(failure or OSError("no address"), f"unable to connect to {self.where}")
+
+    def _handshake(self, sock: socket.socket, deadline: float) -> ssl.SSLSocket:
+        action = f"TLS handshake with {self.target.host} at {self.where} failed"
+        tls = self.context.wrap_socket(sock, server_hostname=self.target.host, do_handshake_on_connect=False)
+        try:
+            tls.settimeout(_time_left(deadline, action))
+            tls.do_handshake()
+        except (OSError, HttpError) as exc:
+            tls.close()
+            raise as_http_error(exc, action) from None
+        return tls
+
+    def exchange(self, request: bytes, head_request: bool = False, keep_body: int = 0) -> Exchange:
+        """Send one request and read its whole response."""
+        if self.sock is None:
+            raise HttpError("connection", f"no open connection to {self.where}")
+        action = f"unable to get a response from {self.where}"
+        deadline = time.perf_counter() + self.timeout_s
+        parser = ResponseParser(head_request=head_request, keep_body=keep_body)
+        sock = self.sock
+        started = time.perf_counter()
+        first_byte = None
+        try:
+            sock.settimeout(_time_left(deadline, action))
+            sock.sendall(request)
+            while True:
+                sock.settimeout(_time_left(deadline, action))
+                data = sock.recv(RECV_BYTES)
+                if first_byte is None:
+                    first_byte = time.perf_counter()
+                if not data:
+                    parser.feed_eof()
+                    self.close()
+                    break
+                if parser.feed(data):
+                    break
+        except (OSError, HttpError, ProtocolError) as exc:
+            self.close()
+            raise as_http_error(exc, action) from None
+        finished = time.perf_counter()
+        if not parser.keep_alive:
+            self.close()
+        return Exchange(
+            status=parser.status, reason=parser.reason, http_version=parser.http_version,
+            headers=parser.headers, body_bytes=parser.body_bytes, body=bytes(parser.body),
+            keep_alive=parser.keep_alive, ttfb_s=first_byte - started, total_s=finished - started,
+        )
+
+    def close(self) -> None:
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
+
+
+def read_certificate(tls: ssl.SSLSocket) -> dict | None:
+    """certificate_facts() of the peer's certificate, or None if there is none or it is unreadable."""
+    der = tls.getpeercert(binary_form=True)
+    if not der:
+        return None
+    try:
+        return certificate_facts(der)
+    except (ValueError, IndexError):
+        return None
+
+
+def fetch_certificate(target: Target, route: Route, timeout_s: float) -> TlsSession | None:
+    """Handshake once more without verification, to show a certificate that failed it."""
+    connection = Connection(target, route, tls_context(validate_certs=False), timeout_s)
+    try:
+        connection.open()
+    except HttpError:
+        return None
+    finally:
+        connection.close()
+    return connection.tls

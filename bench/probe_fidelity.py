@@ -1,0 +1,101 @@
+#!/usr/bin/env python3
+"""How close http_probe's warm median is to curl's, on the same endpoint (issue 4's goal).
+
+The goal: the probe's warm p50 stays within max(1 ms, 10 %) of the median of curl's
+``%{time_total}`` for requests on a reused connection. Each run takes both readings back to back,
+in alternating order; curl gets all its URLs on one command line, so it reuses one connection as the
+probe does, and its first (cold) reading is dropped. Both medians are nearest-rank, as the probe's.
+The script prints figures; it asserts nothing.
+
+Run it against a demo target, through nginx and TLS (the published port is the second number
+``testbed/target ports NAME`` prints):
+
+    testbed/target up bench --inventory /tmp/bench/host_vars/bench.yml
+    printf 'all: {children: {erp: {hosts: {bench: {}}}}}\\n' > /tmp/bench/hosts.yml
+    .venv/bin/ansible-playbook -i /tmp/bench/hosts.yml playbooks/demo_target.yml
+    PORT=$(testbed/target ports bench | cut -d' ' -f2)
+    .venv/bin/python bench/probe_fidelity.py --url https://erp.demo.test:$PORT/health \\
+        --resolve erp.demo.test:$PORT:127.0.0.1 --insecure
+    testbed/target down bench
+
+or against any local server, e.g. ``--url http://127.0.0.1:8002/health``.
+"""
+
+import argparse
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT / "library"))
+import ansible.module_utils  # the project's module_utils join Ansible's package below
+
+ansible.module_utils.__path__.append(str(PROJECT / "module_utils"))
+import http_probe
+from ansible.module_utils.baseline_http import parse_resolve, percentile, tls_context
+
+
+def probe_p50_ms(args) -> float:
+    endpoint = {"name": "bench", "url": args.url, "method": "GET", "status_code": [200], "headers": {},
+                "body": None, "return_body": False}
+    params = {"validate_certs": not args.insecure, "ca_path": args.cacert, "timeout_s": 10.0,
+              "warm_samples": args.samples}
+    context = tls_context(not args.insecure, args.cacert)
+    result = http_probe.probe_endpoint(endpoint, parse_resolve(args.resolve), context, params, check_mode=False)
+    if result["error"] or result["warm"]["samples"] != args.samples:
+        raise SystemExit(f"probe failed: {result['error'] or result['warm']['error']}")
+    return result["warm"]["p50_ms"]
+
+
+def curl_p50_ms(args) -> float:
+    command = ["curl", "-sS", "--http1.1", "-w", "%{time_total} %{num_connects}\n"]
+    for rule in args.resolve:
+        command += ["--resolve", rule]
+    if args.insecure:
+        command.append("-k")
+    if args.cacert:
+        command += ["--cacert", args.cacert]
+    for _ in range(args.samples + 1):
+        command += ["-o", "/dev/null", args.url]
+    lines = subprocess.run(command, check=True, capture_output=True, text=True).stdout.split()
+    readings = [(float(lines[i]), int(lines[i + 1])) for i in range(0, len(lines), 2)]
+    warm = [seconds * 1000 for seconds, connects in readings[1:] if connects == 0]
+    if len(warm) != args.samples:
+        raise SystemExit(f"curl opened new connections: {args.samples - len(warm)} warm readings missing")
+    return percentile(sorted(warm), 50)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--resolve", action="append", default=[], help="HOST:PORT:ADDRESS, as curl's")
+    parser.add_argument("--insecure", action="store_true", help="do not verify the certificate")
+    parser.add_argument("--cacert", help="PEM file of the CA (or self-signed certificate) to trust")
+    parser.add_argument("--samples", type=int, default=50, help="warm requests per reading")
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+
+    print(f"{args.url}: {args.runs} runs of {args.samples} warm requests each, probe and curl back to back")
+    print(f"{'run':>3}  {'probe p50 ms':>12}  {'curl p50 ms':>11}  {'diff ms':>8}  {'ratio':>6}")
+    probe_runs, curl_runs = [], []
+    for run in range(args.runs):
+        if run % 2:
+            curl_ms, probe_ms = curl_p50_ms(args), probe_p50_ms(args)
+        else:
+            probe_ms, curl_ms = probe_p50_ms(args), curl_p50_ms(args)
+        probe_runs.append(probe_ms)
+        curl_runs.append(curl_ms)
+        diff, ratio = probe_ms - curl_ms, probe_ms / curl_ms
+        print(f"{run + 1:>3}  {probe_ms:>12.3f}  {curl_ms:>11.3f}  {diff:>+8.3f}  {ratio:>6.3f}")
+
+    probe_ms, curl_ms = statistics.median(probe_runs), statistics.median(curl_runs)
+    allowed = max(1.0, 0.10 * curl_ms)
+    print(f"median over runs: probe {probe_ms:.3f} ms, curl {curl_ms:.3f} ms, "
+          f"difference {probe_ms - curl_ms:+.3f} ms, ratio {probe_ms / curl_ms:.3f}")
+    print(f"goal: |difference| <= max(1 ms, 10 % of curl) = {allowed:.3f} ms -> "
+          f"{'met' if abs(probe_ms - curl_ms) <= allowed else 'missed'}")
+
+
+if __name__ == "__main__":
+    main()

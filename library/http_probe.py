@@ -1,0 +1,597 @@
+#!/usr/bin/python
+"""Ansible module http_probe: time HTTP(S) endpoints phase by phase, cold and warm."""
+
+from __future__ import annotations  # the target's Python may be 3.8
+
+DOCUMENTATION = r"""
+---
+module: http_probe
+short_description: Time HTTP(S) endpoints, cold and warm, phase by phase
+description:
+  - Sends one request per endpoint on a new connection (the cold request) and times its phases
+    (name resolution, TCP connect, TLS handshake, time to first byte, total), then sends
+    O(warm_samples) more on the same keep-alive connection and summarises their latencies.
+  - Runs where the task runs. On the controller (with C(delegate_to=localhost)) it measures what users
+    see, through the load balancer and TLS; on the target it measures the application alone on its
+    local port. Run it both ways to show both in a report.
+  - Speaks HTTP/1.1 itself over the standard library's C(socket) and C(ssl), so it needs nothing but
+    Python 3 on the host that runs it, and can see each phase of a request.
+  - A failed request is a result, not a failed task. Each endpoint's RV(http_probe[].error) names the
+    kind of failure (V(dns), V(refused), V(timeout), V(tls), V(connection), V(protocol),
+    V(http_status)) and a message.
+  - Times come from a monotonic clock (C(time.perf_counter)), in milliseconds rounded to 3 decimals.
+    Percentiles are nearest-rank (the smallest sample that the given share of samples are at or
+    below), so each is a latency that was observed.
+  - The values of headers that may hold credentials (C(Authorization), C(Proxy-Authorization),
+    C(Cookie), and any header whose name contains C(token), C(key), C(secret), C(password), C(auth)
+    or C(session)) are masked in the module's output, as for a C(no_log) option.
+version_added: "0.1.0"
+author:
+  - deploy-baseline contributors
+options:
+  endpoints:
+    description:
+      - The endpoints to probe, in order.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      name:
+        description:
+          - Name of the endpoint in the results; defaults to the URL's path.
+        type: str
+      url:
+        description:
+          - The C(http://) or C(https://) URL to request. Its host name is sent in the Host header
+            and as TLS SNI, also when O(resolve) sends the request elsewhere.
+        type: str
+        required: true
+      method:
+        description:
+          - HTTP method. In check mode only V(GET), V(HEAD) and V(OPTIONS) requests are sent; the
+            others are reported with RV(http_probe[].skipped=true).
+        type: str
+        default: GET
+        choices: [GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS]
+      status_code:
+        description:
+          - The statuses that count as success; any other is an error of kind V(http_status).
+        type: list
+        elements: int
+        default: [200]
+      headers:
+        description:
+          - Request headers. Host, User-Agent and Accept are sent unless given here.
+          - Values of credential-like headers are masked in the output (see the description).
+        type: dict
+        default: {}
+      body:
+        description:
+          - Request body, sent as given with a Content-Length header. Set a Content-Type header
+            to match, for example C({{ data | to_json }}) with a C(Content-Type) header of C(application/json).
+        type: str
+      return_body:
+        description:
+          - Return the first 64 KiB of the cold response's body in RV(http_probe[].body), for
+            example to read the version or colour a health endpoint reports.
+        type: bool
+        default: false
+  warm_samples:
+    description:
+      - Number of requests sent after the cold one on the same keep-alive connection. If the
+        server closes the connection, the probe opens a new one outside the timed part and counts it
+        in RV(http_probe[].warm.connections).
+    type: int
+    default: 20
+  timeout_s:
+    description:
+      - Time limit, in seconds, for opening a connection (resolve, connect, handshake) and,
+        separately, for each request and its whole response.
+      - Name resolution by the system resolver cannot be interrupted; use O(resolve) with an
+        address to avoid it.
+    type: float
+    default: 10.0
+    aliases: [timeout]
+  validate_certs:
+    description:
+      - Verify the server's certificate and host name. When V(false), the certificate's subject,
+        issuer and expiry are still reported, with RV(http_probe[].tls.verified=false).
+    type: bool
+    default: true
+  ca_path:
+    description:
+      - PEM file of the certificate authorities to trust instead of the system's, when
+        O(validate_certs=true). For a self-signed server, this can be the server's certificate.
+    type: path
+  resolve:
+    description:
+      - Send requests for a host and port to another address, keeping the URL's host name for SNI
+        and the Host header, as curl's C(--resolve HOST:PORT:ADDRESS). With a fourth field,
+        C(HOST:PORT:ADDRESS:PORT2), they go to another port too, as curl's C(--connect-to); this is
+        how one colour of a blue/green pair is probed before it takes traffic.
+      - An IPv6 address is written in brackets, for example C(erp.demo.test:443:[::1]).
+    type: list
+    elements: str
+    default: []
+notes:
+  - Supports check mode; the module only reads and always returns C(changed=false).
+  - HTTP/2 is not spoken; TLS offers only C(http/1.1) by ALPN.
+  - The I(cold) phases are durations of each phase, not curl's cumulative times, so
+    C(dns_ms + connect_ms + tls_ms + ttfb_ms <= total_ms). curl's C(time_total) compares with
+    RV(http_probe[].cold.total_ms).
+  - The certificate's fields are read from its DER encoding, which the handshake gives whether or not
+    it was verified (C(getpeercert) returns nothing for an unverified certificate).
+seealso:
+  - module: ansible.builtin.uri
+"""
+
+EXAMPLES = r"""
+- name: Probe the public endpoints through nginx and TLS, from the controller
+  http_probe:
+    endpoints:
+      - name: health
+        url: https://erp.demo.test/health
+      - name: docs
+        url: https://erp.demo.test/docs
+      - name: openapi
+        url: https://erp.demo.test/openapi.json
+    warm_samples: 20
+    ca_path: files/erp.demo.test.pem
+  delegate_to: localhost
+  register: public_probe
+
+- name: Probe the app alone on its local port, on the target
+  http_probe:
+    endpoints:
+      - name: health
+        url: http://127.0.0.1:8002/health
+  register: app_probe
+
+- name: Probe the blue colour under the public name before it takes traffic
+  http_probe:
+    endpoints:
+      - name: health-blue
+        url: http://erp.demo.test/health
+        return_body: true
+    resolve:
+      - erp.demo.test:80:127.0.0.1:8001
+  register: blue_probe
+
+- name: Probe an API that needs a token (its value is masked in the output)
+  http_probe:
+    endpoints:
+      - name: orders
+        url: https://erp.demo.test/api/orders?limit=10
+        headers:
+          Authorization: "Bearer {{ erp_api_token }}"
+        status_code: [200, 304]
+    validate_certs: false
+    timeout_s: 5
+"""
+
+RETURN = r"""
+http_probe:
+  description: One entry per endpoint, in the order given.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The endpoint's name.
+      returned: always
+      type: str
+      sample: health
+    url:
+      description: The URL requested.
+      returned: always
+      type: str
+      sample: https://erp.demo.test/health
+    method:
+      description: The HTTP method.
+      returned: always
+      type: str
+      sample: GET
+    address:
+      description: The address the request was sent to, as resolved (the host name itself if it did not resolve).
+      returned: always
+      type: str
+      sample: 127.0.0.1
+    port:
+      description: The TCP port the request was sent to.
+      returned: always
+      type: int
+      sample: 443
+    resolved_by:
+      description: V(resolve) if a O(resolve) rule chose the address, else V(dns).
+      returned: always
+      type: str
+      sample: resolve
+    skipped:
+      description: True when check mode kept a request with a method that may change data from being sent.
+      returned: always
+      type: bool
+      sample: false
+    ok:
+      description: True when the cold request got a response whose status is one of O(endpoints[].status_code).
+      returned: always
+      type: bool
+      sample: true
+    status:
+      description: HTTP status of the cold request (null if no response came).
+      returned: always
+      type: int
+      sample: 200
+    status_ok:
+      description: Whether RV(http_probe[].status) is one of O(endpoints[].status_code).
+      returned: always
+      type: bool
+      sample: true
+    http_version:
+      description: HTTP version of the cold response (null if no response came).
+      returned: always
+      type: str
+      sample: "1.1"
+    bytes:
+      description: Size of the cold response's body in bytes, after removing chunked framing (null if no response came).
+      returned: always
+      type: int
+      sample: 64
+    body:
+      description: The cold response's body, up to 64 KiB, decoded as UTF-8 with replacement.
+      returned: when O(endpoints[].return_body=true)
+      type: str
+      sample: '{"status":"ok","color":"green","version":"1.5.0"}'
+    error:
+      description: Why the cold request failed, or null.
+      returned: always
+      type: dict
+      sample: {"kind": "refused", "msg": "unable to connect to 127.0.0.1:9: Connection refused"}
+      contains:
+        kind:
+          description: One of V(dns), V(refused), V(timeout), V(tls), V(connection), V(protocol), V(http_status).
+          returned: when the request failed
+          type: str
+          sample: refused
+        msg:
+          description: The action that failed, then its cause.
+          returned: when the request failed
+          type: str
+          sample: "unable to connect to 127.0.0.1:9: Connection refused"
+    cold:
+      description:
+        - The first request, on a new connection, split into phases in milliseconds.
+        - A phase that was not reached, or does not apply, is null.
+      returned: always
+      type: dict
+      contains:
+        dns_ms:
+          description: Name resolution (C(getaddrinfo)).
+          returned: always
+          type: float
+          sample: 0.021
+        connect_ms:
+          description: TCP connect.
+          returned: always
+          type: float
+          sample: 0.412
+        tls_ms:
+          description: TLS handshake; null for C(http://).
+          returned: always
+          type: float
+          sample: 6.305
+        ttfb_ms:
+          description: From writing the request to reading the first byte of the response.
+          returned: always
+          type: float
+          sample: 8.774
+        total_ms:
+          description: From the start of name resolution to the last byte of the response.
+          returned: always
+          type: float
+          sample: 15.682
+    warm:
+      description:
+        - The requests after the cold one, on the reused connection.
+        - Each is timed from writing the request to reading the last byte of its response.
+      returned: always
+      type: dict
+      contains:
+        samples:
+          description: Number of warm requests that got a complete response.
+          returned: always
+          type: int
+          sample: 20
+        connections:
+          description: Connections used for the warm requests; 1 when the server kept the connection open throughout.
+          returned: always
+          type: int
+          sample: 1
+        unexpected_status:
+          description: Warm responses whose status is not one of O(endpoints[].status_code).
+          returned: always
+          type: int
+          sample: 0
+        min_ms:
+          description: Fastest warm request (null without samples).
+          returned: always
+          type: float
+          sample: 1.02
+        p50_ms:
+          description: Median (nearest-rank).
+          returned: always
+          type: float
+          sample: 1.311
+        p95_ms:
+          description: 95th percentile (nearest-rank).
+          returned: always
+          type: float
+          sample: 1.874
+        p99_ms:
+          description: 99th percentile (nearest-rank).
+          returned: always
+          type: float
+          sample: 2.06
+        max_ms:
+          description: Slowest warm request.
+          returned: always
+          type: float
+          sample: 2.06
+        mean_ms:
+          description: Arithmetic mean.
+          returned: always
+          type: float
+          sample: 1.372
+        error:
+          description: The failure that ended the warm requests early, or null; same keys as RV(http_probe[].error).
+          returned: always
+          type: dict
+          sample: null
+    tls:
+      description: The TLS session and the server's certificate; null for C(http://) or when no handshake completed.
+      returned: always
+      type: dict
+      contains:
+        version:
+          description: TLS protocol version.
+          returned: always
+          type: str
+          sample: TLSv1.3
+        cipher:
+          description: Negotiated cipher suite.
+          returned: always
+          type: str
+          sample: TLS_AES_256_GCM_SHA384
+        alpn:
+          description: Protocol agreed by ALPN, or null.
+          returned: always
+          type: str
+          sample: http/1.1
+        verified:
+          description: True if the certificate chain and host name were verified.
+          returned: always
+          type: bool
+          sample: true
+        subject:
+          description: Certificate subject, attributes in the certificate's order.
+          returned: always
+          type: str
+          sample: CN=erp.demo.test
+        issuer:
+          description: Certificate issuer.
+          returned: always
+          type: str
+          sample: CN=erp.demo.test
+        subject_alt_names:
+          description: Subject alternative names, as C(DNS:name) or C(IP:address).
+          returned: always
+          type: list
+          elements: str
+          sample: ["DNS:erp.demo.test"]
+        not_before:
+          description: Start of validity, ISO 8601 in UTC.
+          returned: always
+          type: str
+          sample: "2025-11-29T18:02:11Z"
+        not_after:
+          description: Expiry, ISO 8601 in UTC.
+          returned: always
+          type: str
+          sample: "2026-11-29T18:02:11Z"
+        days_left:
+          description: Whole days until expiry (negative once expired).
+          returned: always
+          type: int
+          sample: 364
+"""
+
+from ansible.module_utils.baseline_http import (
+    METHODS,
+    SAFE_METHODS,
+    Connection,
+    HttpError,
+    build_request,
+    fetch_certificate,
+    latency_summary,
+    ms,
+    parse_resolve,
+    parse_url,
+    route_for,
+    secret_header_values,
+    shared_argument_spec,
+    tls_context,
+)
+from ansible.module_utils.basic import AnsibleModule
+
+BODY_KEEP_BYTES = 65536
+
+
+def get_argument_spec() -> dict:
+    """The module's options (also used by the tests)."""
+    spec = dict(
+        endpoints=dict(
+            type="list", elements="dict", required=True,
+            options=dict(
+                name=dict(type="str"),
+                url=dict(type="str", required=True),
+                method=dict(type="str", default="GET", choices=list(METHODS)),
+                status_code=dict(type="list", elements="int", default=[200]),
+                headers=dict(type="dict", default={}, no_log=False),
+                body=dict(type="str"),
+                return_body=dict(type="bool", default=False),
+            ),
+        ),
+        warm_samples=dict(type="int", default=20),
+    )
+    spec.update(shared_argument_spec())
+    return spec
+
+
+def empty_result(endpoint: dict) -> dict:
+    """The shape of one endpoint's result before anything is known."""
+    result = {
+        "name": endpoint["name"], "url": endpoint["url"], "method": endpoint["method"],
+        "address": None, "port": None, "resolved_by": None, "skipped": False, "ok": False,
+        "status": None, "status_ok": False, "http_version": None, "bytes": None, "error": None,
+        "cold": {"dns_ms": None, "connect_ms": None, "tls_ms": None, "ttfb_ms": None, "total_ms": None},
+        "warm": dict(samples=0, connections=0, unexpected_status=0, error=None, **latency_summary([])),
+        "tls": None,
+    }
+    if endpoint["return_body"]:
+        result["body"] = None
+    return result
+
+
+def tls_facts(session) -> dict | None:
+    if session is None:
+        return None
+    facts = {"version": session.version, "cipher": session.cipher, "alpn": session.alpn,
+             "verified": session.verified}
+    certificate = session.certificate or {}
+    for key in ("subject", "issuer", "subject_alt_names", "not_before", "not_after", "days_left"):
+        facts[key] = certificate.get(key)
+    return facts
+
+
+def error_facts(error: HttpError) -> dict:
+    return {"kind": error.kind, "msg": error.msg}
+
+
+def status_error(endpoint: dict, exchange) -> dict:
+    expected = ", ".join(str(code) for code in endpoint["status_code"])
+    answer = f"{exchange.status} {exchange.reason}".strip()
+    return {"kind": "http_status",
+            "msg": f"{endpoint['method']} {endpoint['url']} answered {answer}, expected {expected}"}
+
+
+def warm_requests(connection: Connection, request: bytes, endpoint: dict, samples: int) -> dict:
+    """Send `samples` requests on the connection, reopening it (untimed) if the server closes it."""
+    latencies = []
+    connections = 0 if connection.sock is None else 1
+    unexpected, error = 0, None
+    head = endpoint["method"] == "HEAD"
+    for _ in range(samples):
+        try:
+            if connection.sock is None:
+                connection.open()
+                connections += 1
+            exchange = connection.exchange(request, head_request=head)
+        except HttpError as failure:
+            error = error_facts(failure)
+            break
+        latencies.append(exchange.total_s)
+        if exchange.status not in endpoint["status_code"]:
+            unexpected += 1
+    return dict(samples=len(latencies), connections=connections, unexpected_status=unexpected,
+                error=error, **latency_summary(latencies))
+
+
+def probe_endpoint(endpoint: dict, rules: dict, context, params: dict, check_mode: bool) -> dict:
+    """Probe one endpoint: a cold request on a new connection, then the warm ones on it.
+
+    `context` is the TLS client context for https URLs (None when no endpoint uses https).
+    """
+    result = empty_result(endpoint)
+    target = parse_url(endpoint["url"])
+    route = route_for(target, rules)
+    result.update(address=route.address, port=route.port, resolved_by=route.resolved_by)
+    if check_mode and endpoint["method"] not in SAFE_METHODS:
+        result["skipped"] = True
+        return result
+
+    connection = Connection(target, route, context if target.scheme == "https" else None, params["timeout_s"])
+    body = endpoint["body"].encode("utf-8") if endpoint["body"] is not None else None
+    request = build_request(endpoint["method"], target, endpoint["headers"], body)
+    head = endpoint["method"] == "HEAD"
+    keep = BODY_KEEP_BYTES if endpoint["return_body"] else 0
+    try:
+        try:
+            connection.open()
+            exchange = connection.exchange(request, head_request=head, keep_body=keep)
+        finally:
+            phases = connection.phases
+            result["address"] = connection.peer or route.address
+            result["tls"] = tls_facts(connection.tls)
+            result["cold"].update(
+                dns_ms=ms(phases["dns_s"]) if "dns_s" in phases else None,
+                connect_ms=ms(phases["connect_s"]) if "connect_s" in phases else None,
+                tls_ms=ms(phases["tls_s"]) if "tls_s" in phases else None,
+            )
+    except HttpError as failure:
+        result["error"] = error_facts(failure)
+        if failure.kind == "tls" and params["validate_certs"]:
+            result["tls"] = tls_facts(fetch_certificate(target, route, params["timeout_s"]))
+            if result["tls"] is not None:
+                result["tls"]["verified"] = False
+        connection.close()
+        return result
+
+    setup_s = sum(connection.phases.values())
+    result["cold"].update(ttfb_ms=ms(exchange.ttfb_s), total_ms=ms(setup_s + exchange.total_s))
+    result.update(status=exchange.status, status_ok=exchange.status in endpoint["status_code"],
+                  http_version=exchange.http_version, bytes=exchange.body_bytes)
+    if endpoint["return_body"]:
+        result["body"] = exchange.body.decode("utf-8", "replace")
+    if result["status_ok"]:
+        result["ok"] = True
+    else:
+        result["error"] = status_error(endpoint, exchange)
+    try:
+        result["warm"] = warm_requests(connection, request, endpoint, params["warm_samples"])
+    finally:
+        connection.close()
+    return result
+
+
+def main():
+    module = AnsibleModule(argument_spec=get_argument_spec(), supports_check_mode=True)
+    params = module.params
+    for endpoint in params["endpoints"]:
+        for secret in secret_header_values(endpoint["headers"]):
+            module.no_log_values.add(secret)
+
+    if params["warm_samples"] < 0:
+        module.fail_json(msg=f"warm_samples must be 0 or more, not {params['warm_samples']}")
+    if params["timeout_s"] <= 0:
+        module.fail_json(msg=f"timeout_s must be more than 0, not {params['timeout_s']}")
+    try:
+        rules = parse_resolve(params["resolve"])
+        targets = [parse_url(endpoint["url"]) for endpoint in params["endpoints"]]
+        for endpoint, target in zip(params["endpoints"], targets):
+            endpoint["name"] = endpoint["name"] or target.path.split("?")[0]
+        context = None
+        if any(target.scheme == "https" for target in targets):
+            context = tls_context(params["validate_certs"], params["ca_path"])
+    except ValueError as exc:
+        module.fail_json(msg=f"unable to probe: {exc}")
+    names = [endpoint["name"] for endpoint in params["endpoints"]]
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        module.fail_json(msg=f"unable to probe: endpoint names must be unique, repeated: {', '.join(duplicates)}")
+
+    results = [probe_endpoint(endpoint, rules, context, params, module.check_mode)
+               for endpoint in params["endpoints"]]
+    module.exit_json(changed=False, http_probe=results)
+
+
+if __name__ == "__main__":
+    main()
