@@ -1,0 +1,192 @@
+"""Filters of the blue/green checks: the pre-switch gate and the post-switch verification.
+
+Each returns {passed, checks: [{name, ok, detail}], reasons: [detail of each failed check]}, so a
+verdict always carries the reasons a person reads.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from ansible.errors import AnsibleFilterError
+
+
+def _verdict(checks):
+    return {"passed": all(c["ok"] for c in checks), "checks": checks,
+            "reasons": [c["detail"] for c in checks if not c["ok"]]}
+
+
+def _check(name, ok, detail_ok, detail_failed):
+    return {"name": name, "ok": bool(ok), "detail": detail_ok if ok else detail_failed}
+
+
+def other_color(live, colors):
+    """The colour of the pair that is not live."""
+    others = [c for c in colors if c != live]
+    if live not in colors or len(others) != 1:
+        raise AnsibleFilterError(f"other_color: cannot tell the candidate from live colour {live!r} and {list(colors)}")
+    return others[0]
+
+
+def gate_endpoints(latency_paths, candidate_base, live_base, health_path, openapi_path):
+    """The http_probe endpoints of the gate, named as bluegreen_gate reads them."""
+    if not isinstance(latency_paths, list):
+        raise AnsibleFilterError("gate_endpoints: expected the latency paths as a list")
+    return ([{"name": "candidate:health", "url": candidate_base + health_path, "return_body": True,
+              "status_code": [200]},
+             {"name": "candidate:openapi", "url": candidate_base + openapi_path, "return_body": True}]
+            + [{"name": f"candidate:{p}", "url": candidate_base + p} for p in latency_paths]
+            + [{"name": f"live:{p}", "url": live_base + p} for p in latency_paths])
+
+
+def switch_upstream(text, from_port, to_port, from_color, to_color):
+    """nginx's upstream include with the server of one colour's port moved to the other's."""
+    pattern = re.compile(rf"^(\s*server\s+[^;:\s]+:){int(from_port)}\b", re.MULTILINE)
+    switched, count = pattern.subn(rf"\g<1>{int(to_port)}", text or "")
+    if count != 1:
+        raise AnsibleFilterError(
+            f"switch_upstream: expected one 'server ...:{from_port}' line in the upstream include, found {count}")
+    return re.sub(rf"\bcolor={re.escape(from_color)}\b", f"color={to_color}", switched)
+
+
+def _body_json(probe):
+    """The JSON body an http_probe endpoint returned (return_body), or None."""
+    try:
+        body = json.loads((probe or {}).get("body") or "")
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def _named(probes, prefix):
+    return [p for p in probes if str(p.get("name", "")).startswith(prefix)]
+
+
+def _new_error_groups(candidate_groups, live_groups, catalogue):
+    known = {g.get("fingerprint") for g in live_groups}
+    return [g for g in candidate_groups
+            if g.get("fingerprint") not in known
+            and not any(re.search(c["pattern"], g.get("sample", ""), re.MULTILINE) for c in catalogue)]
+
+
+def _p50(probes):
+    values = [(p.get("warm") or {}).get("p50_ms") for p in probes or [] if p.get("ok")]
+    values = [v for v in values if v is not None]
+    return round(sum(values) / len(values), 3) if values else None
+
+
+def bluegreen_gate(facts, rules):
+    """Judge the candidate colour before it takes traffic.
+
+    facts: candidate (unit facts at the gate's start), candidate_after (at its end), journal
+    (journal_errors result: groups with unit), probes (one http_probe result whose endpoints are
+    named "candidate:health", "candidate:openapi", "candidate:<path>" and "live:<path>"),
+    candidate_unit, live_unit.
+    rules: expected_version, expected_routes, latency_margin_pct, latency_margin_ms, catalogue.
+    """
+    if not isinstance(facts, dict) or not isinstance(rules, dict):
+        raise AnsibleFilterError("bluegreen_gate: expected the facts and the rules as dicts")
+    before = facts.get("candidate") or {}
+    after = facts.get("candidate_after") or {}
+    unit = facts.get("candidate_unit", "candidate")
+    checks = [
+        _check("unit active", before.get("active_state") == "active" and after.get("active_state") == "active",
+               f"{unit} is active", f"{unit} is {after.get('active_state') or before.get('active_state') or 'missing'}"
+               f" ({after.get('sub_state') or before.get('sub_state') or 'not found'})"),
+        _check("not restarting",
+               before.get("exists") and before.get("restarts") == after.get("restarts")
+               and before.get("main_pid") == after.get("main_pid"),
+               f"{unit} kept PID {after.get('main_pid')} during the gate",
+               f"{unit} restarted during the gate (restarts {before.get('restarts')} -> {after.get('restarts')},"
+               f" PID {before.get('main_pid')} -> {after.get('main_pid')})"),
+    ]
+    probes = facts.get("probes") or []
+    health = next(iter(_named(probes, "candidate:health")), {})
+    body = _body_json(health) or {}
+    checks.append(_check("health answers", health.get("ok"), f"health answered {health.get('status')}",
+                         f"health answered {health.get('status') or 'nothing'}"
+                         + (f": {health['error']['msg']}" if health.get("error") else "")))
+    expected_version = rules.get("expected_version")
+    if expected_version:
+        checks.append(_check("expected version", body.get("version") == expected_version,
+                             f"runs version {expected_version}",
+                             f"runs version {body.get('version')!r}, expected {expected_version!r}"))
+    routes = set((_body_json(next(iter(_named(probes, "candidate:openapi")), {})) or {}).get("paths") or {})
+    missing = [r for r in rules.get("expected_routes") or [] if r not in routes]
+    checks.append(_check("expected routes", not missing and bool(routes),
+                         f"all {len(rules.get('expected_routes') or [])} expected routes are in /openapi.json",
+                         f"missing from /openapi.json: {', '.join(missing) or 'the schema itself'}"))
+    groups = (facts.get("journal") or {}).get("groups") or []
+    new = _new_error_groups([g for g in groups if g.get("unit") == unit],
+                            [g for g in groups if g.get("unit") == facts.get("live_unit")],
+                            rules.get("catalogue") or [])
+    checks.append(_check("no new error groups", not new, "no new error groups since it started",
+                         f"{len(new)} new error group(s) since it started: "
+                         + "; ".join((g.get("fingerprint") or "")[:100] for g in new)))
+    candidate_p50, live_p50 = _p50(_named(probes, "candidate:/")), _p50(_named(probes, "live:/"))
+    if candidate_p50 is None:
+        checks.append(_check("latency", False, "", "the candidate's latency could not be measured"))
+    elif live_p50 is not None:
+        limit = round(live_p50 * (1 + rules.get("latency_margin_pct", 50) / 100) + rules.get("latency_margin_ms", 5), 3)
+        checks.append(_check("latency", candidate_p50 <= limit,
+                             f"warm p50 {candidate_p50} ms, live {live_p50} ms (limit {limit} ms)",
+                             f"warm p50 {candidate_p50} ms is worse than live {live_p50} ms beyond the margin"
+                             f" (limit {limit} ms)"))
+    return _verdict(checks)
+
+
+def bluegreen_verification(facts, rules):
+    """Judge the public URL after the switch: answers come from the candidate, errors and latency in bounds.
+
+    facts: load (http_load result through the public URL), health (http_probe results with body),
+    candidate (colour). rules: max_error_rate_pct, max_p95_ms.
+    """
+    if not isinstance(facts, dict) or not isinstance(rules, dict):
+        raise AnsibleFilterError("bluegreen_verification: expected the facts and the rules as dicts")
+    load = facts.get("load") or {}
+    requests = load.get("requests") or 0
+    good = sum(n for code, n in (load.get("status_codes") or {}).items() if str(code).startswith(("2", "3")))
+    error_rate = round((requests - good) / requests * 100, 2) if requests else None
+    colors = [(_body_json(p) or {}).get("color") for p in facts.get("health") or []]
+    candidate = facts.get("candidate")
+    p95 = (load.get("latency") or {}).get("p95_ms")
+    errors = {kind: n for kind, n in (load.get("errors") or {}).items() if n}
+    checks = [
+        _check("served by the candidate", colors and all(c == candidate for c in colors),
+               f"/health answered from {candidate}", f"/health answered from {colors or 'nothing'}, not {candidate}"),
+        _check("error rate", error_rate is not None and error_rate <= rules.get("max_error_rate_pct", 1),
+               f"{error_rate} % of {requests} requests failed",
+               f"{error_rate} % of {requests} requests failed (limit {rules.get('max_error_rate_pct', 1)} %):"
+               f" statuses {load.get('status_codes')}, errors {errors}"),
+        _check("latency", p95 is not None and p95 <= rules.get("max_p95_ms", 500),
+               f"p95 {p95} ms", f"p95 {p95} ms above {rules.get('max_p95_ms', 500)} ms"),
+    ]
+    return _verdict(checks)
+
+
+def bluegreen_verdict(gate, verification, live, candidate):
+    """promoted / rejected / rolled_back, the colour live after the run, and the reasons."""
+    if not gate.get("passed"):
+        status, live_after, reasons = "rejected", live, gate.get("reasons", [])
+    elif verification and not verification.get("passed"):
+        status, live_after, reasons = "rolled_back", live, verification.get("reasons", [])
+    else:
+        status, live_after, reasons = "promoted", candidate, []
+    text = {"promoted": f"promoted {candidate}: it now takes the traffic ({live} is kept for rollback)",
+            "rejected": f"rejected {candidate} before the switch: {live} keeps the traffic",
+            "rolled_back": f"rolled back: {candidate} failed after the switch, {live} takes the traffic again"}
+    return {"status": status, "text": text[status], "live_before": live, "candidate": candidate,
+            "live_after": live_after, "reasons": reasons, "gate": gate, "verification": verification}
+
+
+class FilterModule:
+    def filters(self):
+        return {
+            "other_color": other_color,
+            "gate_endpoints": gate_endpoints,
+            "switch_upstream": switch_upstream,
+            "bluegreen_gate": bluegreen_gate,
+            "bluegreen_verification": bluegreen_verification,
+            "bluegreen_verdict": bluegreen_verdict,
+        }

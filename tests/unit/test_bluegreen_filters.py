@@ -1,0 +1,120 @@
+"""The blue/green gate, verification and verdict, through FilterModule().filters()."""
+
+import json
+
+import pytest
+from ansible.errors import AnsibleFilterError
+from bluegreen import FilterModule
+
+F = FilterModule().filters()
+UPSTREAM = "upstream tsh_erp {\n    server 127.0.0.1:8002; # color=green\n    keepalive 16;\n}\n"
+
+
+def test_switch_upstream_moves_the_port_and_the_colour_mark():
+    switched = F["switch_upstream"](UPSTREAM, 8002, 8001, "green", "blue")
+    assert switched == UPSTREAM.replace("8002; # color=green", "8001; # color=blue")
+    assert F["switch_upstream"](switched, 8001, 8002, "blue", "green") == UPSTREAM
+
+
+def test_switch_upstream_refuses_a_file_without_the_live_port():
+    with pytest.raises(AnsibleFilterError, match=r"expected one 'server \.\.\.:8001' line .* found 0"):
+        F["switch_upstream"](UPSTREAM, 8001, 8002, "blue", "green")
+
+
+def test_other_color():
+    assert F["other_color"]("green", ["blue", "green"]) == "blue"
+    with pytest.raises(AnsibleFilterError, match="other_color: cannot tell the candidate"):
+        F["other_color"]("red", ["blue", "green"])
+
+
+def unit(**over):
+    return dict({"exists": True, "active_state": "active", "sub_state": "running", "restarts": 0, "main_pid": 42},
+                **over)
+
+
+def probe(name, ok=True, status=200, body=None, p50=2.0, error=None):
+    return {"name": name, "ok": ok, "status": status, "body": json.dumps(body) if body is not None else None,
+            "warm": {"p50_ms": p50}, "error": error}
+
+
+def facts(**over):
+    found = {
+        "candidate": unit(), "candidate_after": unit(), "candidate_unit": "tsh_erp-blue", "live_unit": "tsh_erp-green",
+        "journal": {"groups": [{"unit": "tsh_erp-green", "fingerprint": "known", "sample": "x"}]},
+        "probes": [probe("candidate:health", body={"color": "blue", "version": "1.6.0"}),
+                   probe("candidate:openapi", body={"paths": {"/health": {}, "/api/orders": {}}}),
+                   probe("candidate:/health", p50=2.0), probe("live:/health", p50=1.9)],
+    }
+    found.update(over)
+    return found
+
+
+RULES = {"expected_version": "1.6.0", "expected_routes": ["/health", "/api/orders"], "latency_margin_pct": 50,
+         "latency_margin_ms": 1, "catalogue": [{"pattern": "Tenant"}]}
+
+
+def test_a_good_candidate_passes_every_check():
+    gate = F["bluegreen_gate"](facts(), RULES)
+    assert gate["passed"], gate["reasons"]
+    assert [c["name"] for c in gate["checks"]] == [
+        "unit active", "not restarting", "health answers", "expected version", "expected routes",
+        "no new error groups", "latency"]
+
+
+@pytest.mark.parametrize(("over", "reason"), [
+    ({"candidate_after": unit(active_state="failed", sub_state="failed")}, "tsh_erp-blue is failed (failed)"),
+    ({"candidate_after": unit(restarts=1, main_pid=43)}, "restarted during the gate (restarts 0 -> 1, PID 42 -> 43)"),
+    ({"probes": [probe("candidate:health", ok=False, status=503), probe("candidate:/health")]},
+     "health answered 503"),
+    ({"probes": [probe("candidate:health", body={"version": "1.5.0"}), probe("candidate:/health")]},
+     "runs version '1.5.0', expected '1.6.0'"),
+    ({"probes": [probe("candidate:health", body={"version": "1.6.0"}),
+                 probe("candidate:openapi", body={"paths": {"/health": {}}}), probe("candidate:/health")]},
+     "missing from /openapi.json: /api/orders"),
+    ({"journal": {"groups": [{"unit": "tsh_erp-blue", "fingerprint": "boom", "sample": "KeyError: x"}]}},
+     "1 new error group(s) since it started: boom"),
+    ({"probes": [probe("candidate:health", body={"version": "1.6.0"}),
+                 probe("candidate:openapi", body={"paths": {"/health": {}, "/api/orders": {}}}),
+                 probe("candidate:/health", p50=10.0), probe("live:/health", p50=2.0)]},
+     "warm p50 10.0 ms is worse than live 2.0 ms beyond the margin (limit 4.0 ms)"),
+])
+def test_each_failed_check_gives_its_reason(over, reason):
+    gate = F["bluegreen_gate"](facts(**over), RULES)
+    assert not gate["passed"]
+    assert any(reason in r for r in gate["reasons"]), gate["reasons"]
+
+
+def test_known_issues_and_the_live_colours_errors_are_not_new():
+    groups = [{"unit": "tsh_erp-blue", "fingerprint": "known", "sample": "x"},
+              {"unit": "tsh_erp-blue", "fingerprint": "mapper", "sample": "failed to locate a name ('Tenant')"}]
+    gate = F["bluegreen_gate"](facts(journal={"groups": [*groups, {"unit": "tsh_erp-green", "fingerprint": "known"}]}),
+                               RULES)
+    assert gate["passed"], gate["reasons"]
+
+
+def load(codes, p95=20.0):
+    return {"requests": sum(codes.values()), "status_codes": codes, "latency": {"p95_ms": p95},
+            "errors": {"refused": 0}}
+
+
+def test_verification_passes_and_fails_for_its_reasons():
+    good = F["bluegreen_verification"]({"load": load({"200": 100}), "candidate": "blue",
+                                        "health": [{"body": '{"color": "blue"}'}]}, {})
+    assert good["passed"]
+    bad = F["bluegreen_verification"]({"load": load({"200": 40, "500": 60}, p95=900), "candidate": "blue",
+                                       "health": [{"body": '{"color": "green"}'}]},
+                                      {"max_error_rate_pct": 1, "max_p95_ms": 500})
+    assert not bad["passed"]
+    assert bad["reasons"][0] == "/health answered from ['green'], not blue"
+    assert bad["reasons"][1].startswith("60.0 % of 100 requests failed (limit 1 %)")
+    assert bad["reasons"][2] == "p95 900 ms above 500 ms"
+
+
+def test_verdicts():
+    passed, failed = {"passed": True, "reasons": []}, {"passed": False, "reasons": ["why"]}
+    assert F["bluegreen_verdict"](passed, passed, "green", "blue")["status"] == "promoted"
+    assert F["bluegreen_verdict"](passed, passed, "green", "blue")["live_after"] == "blue"
+    rejected = F["bluegreen_verdict"](failed, None, "green", "blue")
+    assert (rejected["status"], rejected["live_after"], rejected["reasons"]) == ("rejected", "green", ["why"])
+    rolled = F["bluegreen_verdict"](passed, failed, "green", "blue")
+    assert (rolled["status"], rolled["live_after"]) == ("rolled_back", "green")
