@@ -74,12 +74,16 @@ check_mappers()
 @contextmanager
 def db_cursor():
     conn = db_pool.getconn()
+    broken = False
     try:
         with conn.cursor() as cur:
             yield cur
         conn.commit()
+    except psycopg2.OperationalError:
+        broken = True  # e.g. PostgreSQL restarted: drop this connection, the next request opens a new one
+        raise
     finally:
-        db_pool.putconn(conn)
+        db_pool.putconn(conn, close=broken or conn.closed)
 
 
 def to_json(rows):
