@@ -180,6 +180,38 @@ def bluegreen_verdict(gate, verification, live, candidate):
             "live_after": live_after, "reasons": reasons, "gate": gate, "verification": verification}
 
 
+def deploy_summary(hosts, hostvars):
+    """What a pipeline needs from a blue/green run: per host its verdict and baseline, and overall.
+
+    status: promoted (every host promoted, no critical target missed), gated (a candidate was
+    rejected or rolled back, or a critical target was missed) or failed (a host's checks did not
+    finish). The post-deploy hook maps them to exit codes 0, 1 and 2.
+    """
+    per_host = {}
+    for host in hosts:
+        found = hostvars[host]
+        verdict = found.get("bluegreen_verdict")
+        record = found.get("baseline_record") or {}
+        critical = [v["summary"] for v in record.get("verdicts", []) if v.get("status") == "critical"]
+        if not verdict:
+            status = "failed"
+        elif verdict["status"] != "promoted" or critical:
+            status = "gated"
+        else:
+            status = "promoted"
+        per_host[host] = {
+            "status": status,
+            "verdict": {k: verdict[k] for k in ("status", "text", "reasons", "live_before", "live_after", "candidate")}
+            if verdict else {"status": "not_run", "text": "the blue/green checks did not finish on this host"},
+            "critical_missed": critical,
+            "baseline": {"measured_at": record.get("measured_at"), "overall": record.get("verdict"),
+                         "summary": record.get("summary")} if record else None,
+        }
+    statuses = {h["status"] for h in per_host.values()}
+    overall = "failed" if "failed" in statuses or not per_host else "gated" if "gated" in statuses else "promoted"
+    return {"status": overall, "hosts": per_host}
+
+
 class FilterModule:
     def filters(self):
         return {
@@ -189,4 +221,5 @@ class FilterModule:
             "bluegreen_gate": bluegreen_gate,
             "bluegreen_verification": bluegreen_verification,
             "bluegreen_verdict": bluegreen_verdict,
+            "deploy_summary": deploy_summary,
         }
