@@ -9,27 +9,8 @@ import socket
 
 import http_load
 import pytest
-from local_http import LocalServer, generate_certificate, refused_port, server_context, silent_listener
+from local_http import refused_port, silent_listener
 from module_runner import run_module
-
-
-@pytest.fixture(scope="module")
-def certificate(tmp_path_factory):
-    return generate_certificate(tmp_path_factory.mktemp("tls"))
-
-
-@pytest.fixture(scope="module")
-def http_server():
-    server = LocalServer()
-    yield server
-    server.close()
-
-
-@pytest.fixture(scope="module")
-def tls_server(certificate):
-    server = LocalServer(server_context(*certificate))
-    yield server
-    server.close()
 
 
 def load(**args):

@@ -30,36 +30,14 @@ from ansible.module_utils.baseline_http import (
 from ansible.module_utils.basic import remove_values
 from local_http import (
     CHUNKS,
-    LocalServer,
     garbage_server,
-    generate_certificate,
     refused_port,
-    server_context,
     silent_listener,
 )
 from module_runner import run_module
 
 # ---------------------------------------------------------------------------------------------
 # Servers
-
-
-@pytest.fixture(scope="module")
-def certificate(tmp_path_factory):
-    return generate_certificate(tmp_path_factory.mktemp("tls"))
-
-
-@pytest.fixture(scope="module")
-def http_server():
-    server = LocalServer()
-    yield server
-    server.close()
-
-
-@pytest.fixture(scope="module")
-def tls_server(certificate):
-    server = LocalServer(server_context(*certificate))
-    yield server
-    server.close()
 
 
 def probe(*endpoints, **options):
