@@ -219,6 +219,15 @@ http_load:
       returned: always
       type: int
       sample: 100
+    stale_retries:
+      description:
+        - Requests sent again, once, on a new connection because the server had closed their kept-alive
+          connection before answering (as nginx does to idle connections when it reloads). Browsers and
+          curl resend such idempotent requests (C(GET), C(HEAD), C(OPTIONS)) the same way; they are not
+          errors, and their latency includes the retry.
+      returned: always
+      type: int
+      sample: 0
     duration_s:
       description: From the first request sent to the last one ended, in seconds.
       returned: always
@@ -362,6 +371,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 DEFAULT_REQUESTS = 1000
 TIMER_SLACK_S = 0.001
+IDEMPOTENT_METHODS = ("GET", "HEAD", "OPTIONS")
 LATENCY_PERCENTILES = (50, 90, 95, 99)
 
 
@@ -431,12 +441,15 @@ class _Client(asyncio.Protocol):
         self.waiter = None
         self.sent_at = 0.0
         self.closed = False
+        self.served = 0
+        self.received = False
 
     def connection_made(self, transport):
         self.transport = transport
 
     def send(self, request: bytes, parser: ResponseParser, loop) -> asyncio.Future:
         self.parser = parser
+        self.received = False
         self.waiter = loop.create_future()
         self.sent_at = time.perf_counter()
         self.transport.write(request)
@@ -451,6 +464,7 @@ class _Client(asyncio.Protocol):
                 waiter.set_exception(error)
 
     def data_received(self, data):
+        self.received = True
         parser = self.parser
         if parser is None:  # bytes nobody asked for: the connection cannot be trusted any more
             self.close()
@@ -462,6 +476,7 @@ class _Client(asyncio.Protocol):
             self.close()
             return
         if done:
+            self.served += 1
             self._settle(result=parser)
 
     def eof_received(self):
@@ -506,6 +521,7 @@ class LoadRun:
         self.error_messages: dict[str, str] = {}
         self.bytes = 0
         self.connections = 0
+        self.stale_retries = 0
         self.issued = 0
         self.ended = 0
         self.responses = 0
@@ -599,7 +615,18 @@ async def _worker(run: LoadRun) -> None:
             if client is None or client.closed:
                 client = await run.connect()
             started = max(due, time.perf_counter()) if rate else time.perf_counter()
-            parser = await client.send(plan.request, ResponseParser(head_request=plan.head_request), run.loop)
+            try:
+                parser = await client.send(plan.request, ResponseParser(head_request=plan.head_request), run.loop)
+            except (ProtocolError, ConnectionResetError, BrokenPipeError):
+                # The server closed a kept-alive connection as it went idle (nginx does on reload):
+                # like browsers and curl, resend an idempotent request once on a new connection
+                # when nothing of its answer came (RFC 9112, 9.3.1). Its latency keeps the retry.
+                if not (client.served and not client.received and plan.method in IDEMPOTENT_METHODS):
+                    raise
+                client.close()
+                run.stale_retries += 1
+                client = await run.connect()
+                parser = await client.send(plan.request, ResponseParser(head_request=plan.head_request), run.loop)
         except HttpError as error:
             run.record_error(error)
             client = None
@@ -672,6 +699,7 @@ def summarise(run: LoadRun) -> dict:
         "latency_from": "due" if plan.rate_rps else "sent",
         "requests": run.ended, "responses": run.responses, "bytes": run.bytes,
         "connections": run.connections,
+        "stale_retries": run.stale_retries,
         "duration_s": round(duration, 3),
         "rps": round(run.ended / duration, 1) if duration > 0 else 0.0,
         "stopped_by": run.stopped_by or "max_duration",
