@@ -200,6 +200,32 @@ def missed(verdicts, severity="critical"):
     return [v for v in verdicts if v["status"] in levels[severity]]
 
 
+# Parts that were not measured and have no status of their own in the record, as people name them.
+_UNSTATUSED_PARTS = {"journal": "Journal", "load": "Concurrency test"}
+
+
+def gate_reasons(record, severity="critical"):
+    """Why a baseline fails the gate at a severity, one line each; empty when it passes.
+
+    A part (Application, Redis, ...) at the severity or worse, a part not measured (failed, which
+    ranks above critical: what could not be seen does not pass), and the thresholds missed.
+    """
+    if not isinstance(record, dict) or not {"status", "problems", "verdicts"} <= set(record):
+        raise AnsibleFilterError("gate_reasons: expected a baseline record (baseline_record)")
+    if severity not in ("warning", "critical"):
+        raise AnsibleFilterError(f"gate_reasons: severity must be warning or critical, not {severity!r}")
+    failing = SEVERITY_ORDER[SEVERITY_ORDER.index(severity):]
+    reasons = [f"{name}: {part['text']}" for name, part in sorted(record["status"].items())
+               if part["status"] in failing]
+    reasons += [f"{label}: not measured: {record['problems'][key]}"
+                for key, label in _UNSTATUSED_PARTS.items() if key in record["problems"]]
+    thresholds = missed(record["verdicts"], severity)
+    if thresholds:
+        reasons.append(f"missed {len(thresholds)} {severity} threshold(s): "
+                       + "; ".join(v["summary"] for v in thresholds))
+    return reasons
+
+
 def compare_baselines(summary, previous, noise_pct=10.0):
     """Per summary figure: previous, current, delta %, and whether it regressed beyond noise_pct."""
     if previous is None:
@@ -313,10 +339,11 @@ def _app_status(unit, problem):
     if not unit.get("exists"):
         return {"status": "critical", "text": "unit not found"}
     state = f"{unit.get('active_state')} ({unit.get('sub_state')})"
-    if unit.get("active_state") != "active":
-        return {"status": "critical", "text": state}
-    if unit.get("restarts"):
-        return {"status": "warning", "text": f"{state}, restarted {unit['restarts']} time(s)"}
+    restarted = f", restarted {unit['restarts']} time(s)" if unit.get("restarts") else ""
+    if unit.get("active_state") != "active":  # with restarts: crash-looping
+        return {"status": "critical", "text": state + restarted}
+    if restarted:
+        return {"status": "warning", "text": state + restarted}
     return {"status": "ok", "text": state}
 
 
@@ -489,7 +516,8 @@ def baseline_record(results, context):
     record["schedule"] = _schedule(record)
     record["recommendations"] = _recommendations(record)
     worst = _worst([s["status"] for s in record["status"].values()]
-                   + [v["status"] for v in record["verdicts"] if v["status"] != "pending"])
+                   + [v["status"] for v in record["verdicts"] if v["status"] != "pending"]
+                   + ["failed" for _ in problems])
     record["verdict"] = {"status": worst, "text": {
         "ok": "Good", "pending": "Good", "warning": "Needs attention",
         "critical": "Critical", "failed": "Incomplete: some parts could not be measured"}[worst]}
@@ -509,6 +537,7 @@ class FilterModule:
             "baseline_summary": baseline_summary,
             "judge": judge,
             "missed": missed,
+            "gate_reasons": gate_reasons,
             "compare_baselines": compare_baselines,
             "trend": trend,
             "known_issues": known_issues,

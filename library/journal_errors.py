@@ -18,6 +18,8 @@ description:
     are masked, so that the same error at another time, from another PID, counts in the same group.
   - Only reads; needs read access to the journal (root or the C(systemd-journal) group), Python 3.7
     or later and the C(timeout) command (coreutils) on the target.
+  - Fails, saying so, when the user may read none of the system journal's files, as C(journalctl -u)
+    then finds no entry and says nothing, which would read as a unit without errors.
 version_added: "1.0.0"
 author: deploy-baseline
 options:
@@ -228,6 +230,9 @@ journal_errors:
           sample: "ERROR:    One or more mappers failed to initialize\nTraceback (most recent call last):\n..."
 """
 
+import glob
+import os
+import pwd
 import re
 
 from ansible.module_utils.baseline_journal import (
@@ -270,6 +275,23 @@ def journalctl_argv(journalctl: str, unit: str, since: str | None, max_lines: in
     return [*argv, "--since", since] if since else argv
 
 
+# Where journald keeps the system journal: persistent, else volatile.
+JOURNAL_DIRS = ("/var/log/journal", "/run/log/journal")
+
+
+def system_journal_files(roots=JOURNAL_DIRS) -> list[str]:
+    """The system journal's files (not the users' own ones), current and archived."""
+    return sorted(path for root in roots for path in glob.glob(os.path.join(root, "*", "system*.journal")))
+
+
+def unreadable_journal(files: list[str], readable) -> str | None:
+    """The first system journal file when the user may read none of them; None when it may read
+    one, or when there are none to tell from."""
+    if files and not any(readable(path) for path in files):
+        return files[0]
+    return None
+
+
 def compile_patterns(module) -> list[re.Pattern]:
     """The patterns option compiled, or fail naming the pattern that does not compile."""
     patterns = []
@@ -291,6 +313,11 @@ def main():
     use_parsable_locale(module)
     units, timeout = module.params["units"], module.params["timeout"]
     journalctl = module.get_bin_path("journalctl", required=True)
+    denied = unreadable_journal(system_journal_files(), lambda path: os.access(path, os.R_OK))
+    if denied:
+        user = pwd.getpwuid(os.geteuid()).pw_name
+        module.fail_json(msg=f"reading the journal of {', '.join(units)}: user {user} may not read the system "
+                             f"journal ({denied}); add it to the group systemd-journal")
 
     # Where each unit's part of the journal starts: the since option, or the unit's current start.
     start_of = dict.fromkeys(units)

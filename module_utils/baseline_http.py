@@ -46,6 +46,8 @@ SAFE_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
 USER_AGENT = "deploy-baseline"
 MAX_HEAD_BYTES = 65536
 RECV_BYTES = 65536
+_DIGITS = re.compile(r"[0-9]+")
+_HEX_DIGITS = re.compile(rb"[0-9A-Fa-f]+")
 
 
 def shared_argument_spec() -> dict:
@@ -498,10 +500,10 @@ class ResponseParser:
         elif "chunked" in headers.get("transfer-encoding", "").lower():
             self.state = "chunk_size"
         elif "content-length" in headers:
-            try:
-                self._remaining = int(headers["content-length"])
-            except ValueError:
-                raise ProtocolError(f"bad Content-Length: {headers['content-length']!r}") from None
+            length = headers["content-length"]
+            if not _DIGITS.fullmatch(length):  # int() would take "-5", " 5" and "5_0"
+                raise ProtocolError(f"bad Content-Length: {length[:20]!r}")
+            self._remaining = int(length)
             self.state = "length" if self._remaining else "done"
         else:
             self.state = "close_delimited"
@@ -528,10 +530,9 @@ class ResponseParser:
                 if end < 0:
                     return False
                 size_text = self.buffer[:end].split(b";")[0].strip()
-                try:
-                    self._remaining = int(size_text, 16)
-                except ValueError:
-                    raise ProtocolError(f"bad chunk size: {size_text[:20]!r}") from None
+                if not _HEX_DIGITS.fullmatch(size_text):  # int(..., 16) would take "-5" and "0x5"
+                    raise ProtocolError(f"bad chunk size: {size_text[:20]!r}")
+                self._remaining = int(size_text, 16)
                 self.buffer = self.buffer[end + 2:]
                 self.state = "chunk_data" if self._remaining else "trailers"
             elif state == "chunk_data":

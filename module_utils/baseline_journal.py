@@ -32,6 +32,10 @@ CONTINUATION_WINDOW_US = 1_000_000
 
 FINGERPRINT_MAX_CHARS = 300
 
+# The last microsecond of the year 9999, the latest time Python's datetime can show.
+MAX_REALTIME_US = 253_402_300_799_999_999
+_DIGITS = re.compile(r"[0-9]+")
+
 _MASKS = (
     (re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"), "<uuid>"),
     # An absolute path, or a relative one of three parts or more (not "status=1/FAILURE").
@@ -74,7 +78,8 @@ class Record:
 
 def decode_message(value) -> str:
     """MESSAGE as text: journalctl gives a list of byte values when it is not valid UTF-8, and
-    null when it is too large to show (not with --all)."""
+    null when it is too large to show (not with --all). Raises ValueError or TypeError for a
+    list that is not of byte values."""
     if value is None:
         return ""
     if isinstance(value, list):
@@ -85,28 +90,40 @@ def decode_message(value) -> str:
 def _int_field(entry: dict, *keys: str) -> int | None:
     for key in keys:
         value = entry.get(key)
-        if isinstance(value, str) and value.isdigit():
+        # Only ASCII digits: str.isdigit() also accepts "²", which int() refuses.
+        if isinstance(value, str) and _DIGITS.fullmatch(value):
             return int(value)
     return None
 
 
+def _realtime_us(value) -> int:
+    """__REALTIME_TIMESTAMP (microseconds since the epoch, as a string of digits) as an int."""
+    if not isinstance(value, str) or not _DIGITS.fullmatch(value) or int(value) > MAX_REALTIME_US:
+        raise ValueError(f"__REALTIME_TIMESTAMP {str(value)[:40]!r} is not a time")
+    return int(value)
+
+
 def parse_journal_json(text: str) -> list[JournalEntry]:
-    """The entries of `journalctl -o json` output (one JSON object per line)."""
+    """The entries of `journalctl -o json` output (one JSON object per line).
+
+    Raises ValueError naming the first line that is not a journal entry.
+    """
     entries = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
             raw = json.loads(line)
-            realtime_us = int(raw["__REALTIME_TIMESTAMP"])
-        except (ValueError, KeyError, TypeError) as exc:
+            entries.append(JournalEntry(
+                realtime_us=_realtime_us(raw["__REALTIME_TIMESTAMP"]),
+                pid=_int_field(raw, "_PID", "SYSLOG_PID"),
+                priority=_int_field(raw, "PRIORITY"),
+                message=decode_message(raw.get("MESSAGE")),
+            ))
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ValueError(f"line {number} is not a journal entry: {exc}") from exc
-        entries.append(JournalEntry(
-            realtime_us=realtime_us,
-            pid=_int_field(raw, "_PID", "SYSLOG_PID"),
-            priority=_int_field(raw, "PRIORITY"),
-            message=decode_message(raw.get("MESSAGE")),
-        ))
+        except RecursionError:  # json gives up on nesting deeper than Python's recursion limit
+            raise ValueError(f"line {number} is not a journal entry: nested too deep") from None
     return entries
 
 

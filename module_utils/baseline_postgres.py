@@ -218,7 +218,10 @@ def classify_psql_fault(run: PsqlRun, timeout: int) -> tuple:
 
 
 def parse_json_documents(text: str) -> list:
-    """Every JSON document printed by psql -At, in order (json_agg output spans lines). Pure."""
+    """Every JSON document printed by psql -At, in order (json_agg output spans lines). Pure.
+
+    Raises ValueError where the text is not JSON.
+    """
     decoder = json.JSONDecoder()
     documents, position = [], 0
     while True:
@@ -226,7 +229,10 @@ def parse_json_documents(text: str) -> list:
             position += 1
         if position >= len(text):
             return documents
-        document, position = decoder.raw_decode(text, position)
+        try:
+            document, position = decoder.raw_decode(text, position)
+        except RecursionError:  # json gives up on nesting deeper than Python's recursion limit
+            raise ValueError(f"JSON nested too deep at character {position}") from None
         documents.append(document)
 
 
@@ -257,7 +263,7 @@ def postgres_facts_from_run(run: PsqlRun, database: str, timeout: int, top_state
 
     figures = documents[0]
     facts = dict.fromkeys(FACT_KEYS)
-    facts.update(reachable=True, database=figures["database"])
+    facts.update(reachable=True, database=figures.get("database") or database)
     facts.update({key: figures.get(key) for key in _FIGURES})
     warnings = []
     if top_statements == 0:

@@ -290,9 +290,14 @@ def parse_info(text: str) -> dict:
     return info
 
 
+def _count(value) -> int | None:
+    """A counter of INFO; None when the server gave something else than a whole number. Pure."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def hit_rate_pct(hits: int | None, misses: int | None) -> float | None:
     """Share of key lookups that found their key; None before the first lookup. Pure."""
-    if hits is None or misses is None or hits + misses == 0:
+    if _count(hits) is None or _count(misses) is None or hits + misses == 0:
         return None
     return round(100.0 * hits / (hits + misses), 2)
 
@@ -300,8 +305,8 @@ def hit_rate_pct(hits: int | None, misses: int | None) -> float | None:
 def redis_facts_from_info(info: dict) -> dict:
     """The baseline's figures out of a parsed INFO reply (parse_info). Pure."""
     keyspace = {
-        name: {"key_count": value.get("keys", 0), "expires": value.get("expires", 0),
-               "avg_ttl_ms": value.get("avg_ttl", 0)}
+        name: {"key_count": _count(value.get("keys", 0)) or 0, "expires": _count(value.get("expires", 0)) or 0,
+               "avg_ttl_ms": _count(value.get("avg_ttl", 0)) or 0}
         for name, value in sorted(info.items())
         if re.fullmatch(r"db\d+", name) and isinstance(value, dict)
     }

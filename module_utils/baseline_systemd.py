@@ -8,6 +8,7 @@ are at the bottom. Only the standard library is used: this code runs on the targ
 from __future__ import annotations
 
 import os
+import re
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -36,6 +37,8 @@ RUNNING_STATES = ("active", "reloading", "deactivating")
 _UINT64_MAX = 2**64 - 1
 
 _UTC = timezone.utc
+
+_DIGITS = re.compile(r"[0-9]+")
 
 # `timeout` exits with 124 when the command ran out of time, 137 when it had to be killed.
 _TIMEOUT_EXIT_CODES = (124, 137)
@@ -94,7 +97,8 @@ def parse_show(text: str) -> list[dict[str, str]]:
 
 def parse_counter(value: str | None) -> int | None:
     """A systemd counter as an int; None when systemd did not measure it."""
-    if value is None or not value.strip().isdigit():
+    # Only ASCII digits: str.isdigit() also accepts "²", which int() refuses.
+    if value is None or not _DIGITS.fullmatch(value.strip()):
         return None
     number = int(value)
     return None if number >= _UINT64_MAX else number
@@ -104,16 +108,22 @@ def parse_proc_stat(text: str) -> tuple[str, int]:
     """(comm, utime + stime in clock ticks) from the text of /proc/PID/stat.
 
     comm is between the first "(" and the last ")": it may itself contain spaces and parentheses.
+    Raises ValueError when the text is not a stat line.
     """
     open_paren, close_paren = text.index("("), text.rindex(")")
     comm = text[open_paren + 1:close_paren]
     fields = text[close_paren + 2:].split()
     # fields[0] is field 3 (state) of proc(5); utime and stime are fields 14 and 15.
+    if len(fields) < 13:
+        raise ValueError(f"{len(fields) + 2} fields in a stat line, not 15 or more")
     return comm, int(fields[11]) + int(fields[12])
 
 
 def parse_proc_status(text: str) -> dict[str, int]:
-    """rss_bytes (VmRSS) and threads from the text of /proc/PID/status; kernel threads have no VmRSS."""
+    """rss_bytes (VmRSS) and threads from the text of /proc/PID/status; kernel threads have no VmRSS.
+
+    Raises ValueError when a figure is not a number.
+    """
     fields = {}
     for line in text.splitlines():
         key, _, value = line.partition(":")
@@ -160,7 +170,8 @@ def uptime_us(props: dict[str, str], clocks: Clocks) -> int | None:
     rather than by parsing the wall-clock text systemd prints in the local time zone.
     """
     entered_us = parse_counter(props.get("ActiveEnterTimestampMonotonic"))
-    if props.get("ActiveState") not in RUNNING_STATES or not entered_us:
+    # A start later than the clock's now is no start of this boot.
+    if props.get("ActiveState") not in RUNNING_STATES or not entered_us or entered_us > clocks.monotonic_us:
         return None
     return clocks.monotonic_us - entered_us
 
@@ -272,7 +283,7 @@ def read_clocks() -> Clocks:
 
 
 def read_process(proc_root: str, pid: int) -> ProcessSample | None:
-    """One process from /proc; None when it exited while being read."""
+    """One process from /proc; None when it exited while being read, or left text that is not /proc's."""
     base = os.path.join(proc_root, str(pid))
     try:
         with open(os.path.join(base, "stat"), encoding="utf-8", errors="replace") as stat_file:
@@ -283,7 +294,7 @@ def read_process(proc_root: str, pid: int) -> ProcessSample | None:
             cgroups = parse_proc_cgroup(cgroup_file.read())
         with open(os.path.join(base, "cmdline"), "rb") as cmdline_file:
             cmdline = parse_cmdline(cmdline_file.read())
-    except (FileNotFoundError, ProcessLookupError):
+    except (FileNotFoundError, ProcessLookupError, ValueError):
         return None
     return ProcessSample(pid=pid, comm=comm, cmdline=cmdline, cgroups=cgroups, cpu_ticks=cpu_ticks, **status)
 

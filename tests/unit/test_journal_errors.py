@@ -1,6 +1,7 @@
 """journal_errors: parsers on real journal output, main() on a fake target, RETURN."""
 
 import json
+import os
 import re
 from unittest import mock
 
@@ -224,12 +225,14 @@ def journalctl_call(unit, since=None, lines=20001):
     return [*argv, "--since", since] if since else argv
 
 
-def run_main(args, *answers, warnings=None):
+def run_main(args, *answers, warnings=None, journal_files=(), readable=True):
     show = (command_is("systemctl", "show"), (0, fixture_text("systemd/show_default.txt"), ""))
     commands = FakeCommands(*answers, show)
     warned = warnings if warnings is not None else []
     with fake_target(commands), mock.patch.object(journal_errors, "read_clocks", lambda: CLOCKS), \
-         mock.patch.object(journal_errors.AnsibleModule, "warn", lambda self, text: warned.append(text)):
+         mock.patch.object(journal_errors.AnsibleModule, "warn", lambda self, text: warned.append(text)), \
+         mock.patch.object(journal_errors, "system_journal_files", lambda: list(journal_files)), \
+         mock.patch.object(journal_errors.os, "access", lambda path, mode: readable):
         outcome, result = run_module(journal_errors.main, args)
     return outcome, result, commands.calls
 
@@ -311,6 +314,36 @@ def test_main_fails_with_a_message_that_names_the_action_and_the_cause(args, ans
     answers = [(command_is("journalctl"), answer)] if answer else []
     outcome, result, _ = run_main(args, *answers)
     assert (outcome, result["msg"]) == ("fail", message)
+
+
+def test_main_fails_when_the_user_may_not_read_the_system_journal():
+    # journalctl -u then finds no entry and says nothing (captured as a user outside the
+    # systemd-journal group, whose own user journal it can open): no errors would be a lie.
+    system = "/var/log/journal/3caf15e6dbe73a8c594ebb1653eb71e1/system.journal"
+    outcome, result, calls = run_main({"units": ["tsh_erp-green"]}, journal_files=[system], readable=False)
+    user = journal_errors.pwd.getpwuid(os.geteuid()).pw_name
+    assert (outcome, result["msg"]) == ("fail", f"reading the journal of tsh_erp-green: user {user} may not read "
+                                                f"the system journal ({system}); add it to the group systemd-journal")
+    assert calls == []
+
+
+@pytest.mark.parametrize(("files", "readable", "denied"), [
+    ([], set(), None),
+    (["/run/log/journal/m/system.journal"], set(), "/run/log/journal/m/system.journal"),
+    (["/var/log/journal/m/system.journal", "/var/log/journal/m/system@a.journal"],
+     {"/var/log/journal/m/system@a.journal"}, None),
+])
+def test_unreadable_journal(files, readable, denied):
+    assert journal_errors.unreadable_journal(files, readable.__contains__) == denied
+
+
+def test_system_journal_files_leave_the_users_own_out(tmp_path):
+    machine = tmp_path / "var" / "3caf"
+    machine.mkdir(parents=True)
+    for name in ("system.journal", "system@00a-01.journal", "user-1000.journal"):
+        (machine / name).touch()
+    found = journal_errors.system_journal_files([str(tmp_path / "var"), str(tmp_path / "run")])
+    assert [os.path.basename(path) for path in found] == ["system.journal", "system@00a-01.journal"]
 
 
 # ---------------------------------------------------------------- RETURN

@@ -64,6 +64,10 @@ def check_golden(name, text):
     assert text == path.read_text(), f"{name} changed; if intended, run with UPDATE_GOLDEN=1 and review the diff"
 
 
+JOURNAL_DENIED = ("reading the journal of tsh_erp-green: user baseline may not read the system journal "
+                  "(/var/log/journal/3caf15e6dbe73a8c594ebb1653eb71e1/system.journal); "
+                  "add it to the group systemd-journal")
+
 CASES = {
     "healthy": lambda: (results(), context()),
     "second_run": lambda: (results(), context(
@@ -76,6 +80,9 @@ CASES = {
     "redis_down": lambda: (results(redis={"changed": False, "redis": {
         "reachable": False, "error_kind": "refused",
         "error": "unable to connect to Redis at 127.0.0.1:6379: Connection refused"}}), context()),
+    # journal_errors' failure, as the faults scenario's least-privilege user outside systemd-journal gets it.
+    "journal_unreadable": lambda: (
+        results(journal={"failed": True, "changed": False, "msg": JOURNAL_DENIED}), context()),
 }
 
 
@@ -108,6 +115,17 @@ def test_redis_down_is_marked_and_other_sections_stay():
     assert record["summary"]["cache_hit_rate_pct"] is None
     cache = next(v for v in record["verdicts"] if v["metric"] == "cache_hit_rate_pct")
     assert cache["status"] == "pending"
+
+
+def test_unreadable_journal_is_marked_and_counts_as_not_measured():
+    found, ctx = CASES["journal_unreadable"]()
+    record = baseline_record(found, ctx)
+    assert record["problems"] == {"journal": JOURNAL_DENIED}
+    assert record["summary"]["error_count"] is None
+    assert record["verdict"]["status"] == "failed"
+    assert record["status"] == baseline_record(*CASES["healthy"]())["status"]  # the other parts as they are
+    report = render("report.md.j2", record)
+    assert f"❌ The journal could not be read: {JOURNAL_DENIED}" in report.splitlines()
 
 
 def test_second_run_compares_with_the_first():

@@ -1,0 +1,74 @@
+"""The gate (gate_reasons): parts at the severity, parts not measured, thresholds missed."""
+
+import re
+
+import pytest
+from ansible.errors import AnsibleFilterError
+from baseline import FilterModule
+
+FILTERS = FilterModule().filters()
+gate_reasons = FILTERS["gate_reasons"]
+
+
+def record(status=None, problems=None, verdicts=None):
+    found = {"Application": {"status": "ok", "text": "active (running)"},
+             "Redis": {"status": "ok", "text": "running and responding"}}
+    found.update(status or {})
+    return {"status": found, "problems": problems or {}, "verdicts": verdicts or []}
+
+
+MEMORY = {"metric": "app_memory_bytes", "status": "critical",
+          "summary": "Application memory: 58.3 MiB (expected ≤ 1000 B)"}
+HIT_RATE = {"metric": "cache_hit_rate_pct", "status": "warning",
+            "summary": "Cache hit rate: 25.0 % (expected ≥ 80.0 %)"}
+
+
+@pytest.mark.parametrize(("found", "severity", "reasons"), [
+    (record(), "critical", []),
+    (record(verdicts=[{"status": "pending", "summary": "x"}]), "warning", []),
+    (record({"Redis": {"status": "critical", "text": "unable to connect to Redis at 127.0.0.1:6379: refused"}}),
+     "critical", ["Redis: unable to connect to Redis at 127.0.0.1:6379: refused"]),
+    (record({"Application": {"status": "warning", "text": "active (running), restarted 2 time(s)"}}), "critical", []),
+    (record({"Application": {"status": "warning", "text": "active (running), restarted 2 time(s)"}}), "warning",
+     ["Application: active (running), restarted 2 time(s)"]),
+    (record({"Application": {"status": "failed", "text": "not measured: host unreachable: refused"}},
+            problems={"host": "host unreachable: refused"}),
+     "critical", ["Application: not measured: host unreachable: refused"]),
+    (record(problems={"journal": "reading the journal of tsh_erp-green: denied"}), "critical",
+     ["Journal: not measured: reading the journal of tsh_erp-green: denied"]),
+    (record(verdicts=[MEMORY, HIT_RATE]), "critical",
+     ["missed 1 critical threshold(s): Application memory: 58.3 MiB (expected ≤ 1000 B)"]),
+    (record(verdicts=[MEMORY, HIT_RATE]), "warning",
+     ["missed 2 warning threshold(s): Application memory: 58.3 MiB (expected ≤ 1000 B); "
+      "Cache hit rate: 25.0 % (expected ≥ 80.0 %)"]),
+])
+def test_gate_reasons(found, severity, reasons):
+    assert gate_reasons(found, severity) == reasons
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (({"status": {}}, "critical"), "gate_reasons: expected a baseline record (baseline_record)"),
+    ((record(), "none"), "gate_reasons: severity must be warning or critical, not 'none'"),
+])
+def test_gate_reasons_refuses_bad_input(args, message):
+    with pytest.raises(AnsibleFilterError, match=re.escape(message)):
+        gate_reasons(*args)
+
+
+def unit(active_state, sub_state, restarts):
+    return {"units": {"changed": False, "systemd_units": {"tsh_erp-green": {
+        "exists": True, "active_state": active_state, "sub_state": sub_state, "restarts": restarts}}}}
+
+
+@pytest.mark.parametrize(("state", "expected"), [
+    (("active", "running", 0), {"status": "ok", "text": "active (running)"}),
+    (("active", "running", 2), {"status": "warning", "text": "active (running), restarted 2 time(s)"}),
+    (("activating", "auto-restart", 5),
+     {"status": "critical", "text": "activating (auto-restart), restarted 5 time(s)"}),
+    (("failed", "failed", 0), {"status": "critical", "text": "failed (failed)"}),
+])
+def test_application_status_of_a_crash_loop(state, expected):
+    built = FILTERS["baseline_record"](unit(*state), {
+        "host": "h", "environment": "e", "service": "tsh_erp", "color": "green",
+        "measured_at": "2026-11-29T18:16:00Z", "unreachable_reason": ""})
+    assert built["status"]["Application"] == expected
