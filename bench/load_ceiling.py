@@ -41,6 +41,7 @@ import ansible.module_utils  # the project's module_utils join Ansible's package
 ansible.module_utils.__path__.append(str(PROJECT / "module_utils"))
 import http_load
 from ansible.module_utils.baseline_http import parse_resolve, parse_url, route_for
+from benchlib import Row, verdict, write_rows
 
 WRK_UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
@@ -88,13 +89,14 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=5, help="seconds per load test")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--wrk-threads", type=int, default=2)
+    parser.add_argument("--rows", help="write the table's rows there (JSON), for bench/run")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed: apt-get install -y wrk")
 
     print(f"{args.url}: {args.runs} runs, concurrency {args.concurrency}, {args.duration} s each")
     print(f"{'run':>3}  {'tool':<9}  {'rps':>8}  {'p50 ms':>8}  {'cpu s':>6}  errors")
-    rps_ratios, p50_ratios = [], []
+    rps_ratios, p50_ratios, runs = [], [], []
     for run in range(args.runs):
         order = [("wrk", run_wrk), ("http_load", run_http_load)]
         if run % 2:
@@ -104,6 +106,7 @@ def main() -> None:
             figures[name] = measure(args)
             f = figures[name]
             print(f"{run + 1:>3}  {name:<9}  {f['rps']:>8.1f}  {f['p50_ms']:>8.2f}  {f['cpu_s']:>6.2f}  {f['errors']}")
+        runs.append(figures)
         rps_ratios.append(figures["http_load"]["rps"] / figures["wrk"]["rps"])
         p50_ratios.append(figures["http_load"]["p50_ms"] / figures["wrk"]["p50_ms"])
         print(f"{run + 1:>3}  ratio      {rps_ratios[-1]:>8.3f}  {p50_ratios[-1]:>8.3f}")
@@ -112,6 +115,19 @@ def main() -> None:
     print(f"median ratio http_load / wrk: rps {rps_ratio:.3f} (goal >= 0.8: "
           f"{'met' if rps_ratio >= 0.8 else 'missed'}), p50 {p50_ratio:.3f} (goal within 0.8-1.2: "
           f"{'met' if 0.8 <= p50_ratio <= 1.2 else 'missed'})")
+
+    def medians(tool, figure):
+        return statistics.median(run[tool][figure] for run in runs)
+
+    rps, wrk_rps = medians("http_load", "rps"), medians("wrk", "rps")
+    p50, wrk_p50 = medians("http_load", "p50_ms"), medians("wrk", "p50_ms")
+    print(f"ratio of the medians: rps {rps / wrk_rps:.3f}, p50 {p50 / wrk_p50:.3f}")
+    write_rows(args.rows, [
+        Row(f"load ceiling: rps at concurrency {args.concurrency} vs wrk", f"{rps:.0f} rps", f"{wrk_rps:.0f} rps",
+            f"{rps / wrk_rps:.2f}x", ">= 0.8x", verdict(rps / wrk_rps >= 0.8)),
+        Row(f"load ceiling: p50 at concurrency {args.concurrency} vs wrk", f"{p50:.2f} ms", f"{wrk_p50:.2f} ms",
+            f"{p50 / wrk_p50:.2f}x", "0.8-1.2x", verdict(0.8 <= p50 / wrk_p50 <= 1.2)),
+    ])
 
 
 if __name__ == "__main__":
