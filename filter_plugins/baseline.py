@@ -358,10 +358,15 @@ def _reachable_status(facts, problem, what):
 def _http_status(endpoints, problem):
     if endpoints is None:
         return {"status": "failed", "text": f"not measured: {problem}"}
-    failing = [f"{e.get('name')}: {(e.get('error') or {}).get('msg') or e.get('status')}"
-               for e in endpoints if not e.get("ok")]
+    # Endpoints failing for the same reason (the host refused, TLS, DNS) are named once, with it.
+    failing = {}
+    for e in endpoints:
+        if not e.get("ok"):
+            failing.setdefault(str((e.get("error") or {}).get("msg") or e.get("status")), []).append(e.get("name"))
     if failing:
-        return {"status": "critical", "text": "; ".join(failing)}
+        return {"status": "critical", "text": "; ".join(
+            f"{f'all {len(names)} endpoints' if len(names) == len(endpoints) > 1 else ', '.join(names)}: {reason}"
+            for reason, names in failing.items())}
     return {"status": "ok", "text": f"{len(endpoints)} endpoint(s) answered as expected"}
 
 

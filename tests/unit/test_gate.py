@@ -72,3 +72,23 @@ def test_application_status_of_a_crash_loop(state, expected):
         "host": "h", "environment": "e", "service": "tsh_erp", "color": "green",
         "measured_at": "2026-11-29T18:16:00Z", "unreachable_reason": ""})
     assert built["status"]["Application"] == expected
+
+
+def probed(*errors):
+    return {"changed": False, "http_probe": [
+        {"name": f"endpoint {n}", "ok": error is None, "status": None if error else 200,
+         "error": {"kind": "refused", "msg": error} if error else None} for n, error in enumerate(errors, start=1)]}
+
+
+@pytest.mark.parametrize(("errors", "text"), [
+    ((None, None), "2 endpoint(s) answered as expected"),
+    (("unable to connect to 127.0.0.1:443: Connection refused",) * 3,
+     "all 3 endpoints: unable to connect to 127.0.0.1:443: Connection refused"),
+    (("refused", None, "refused", "timed out"), "endpoint 1, endpoint 3: refused; endpoint 4: timed out"),
+    (("refused",), "endpoint 1: refused"),
+])
+def test_public_url_status_names_each_reason_once(errors, text):
+    built = FILTERS["baseline_record"]({"http_public": probed(*errors)}, {
+        "host": "h", "environment": "e", "service": "tsh_erp", "color": "",
+        "measured_at": "2026-11-29T18:16:00Z", "unreachable_reason": ""})
+    assert built["status"]["Public URL"]["text"] == text
