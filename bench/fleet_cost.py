@@ -28,6 +28,7 @@ from benchlib import (
     PROJECT,
     DemoTargets,
     Row,
+    Timing,
     ansible_env,
     ignored_failures,
     interleaved,
@@ -49,7 +50,7 @@ class Bench:
         # not create (yet): without it that task fails on a fresh report folder.
         (work / "reports" / "fleet").mkdir(parents=True)
 
-    def gather(self, limit: str) -> tuple[float, dict]:
+    def gather(self, limit: str) -> tuple[Timing, dict]:
         self.count += 1
         times = self.work / f"tasks-{self.count}.json"
         timing = timed([tool("ansible-playbook"), str(PROJECT / "bench" / "gather_only.yml"), "-i",
@@ -58,18 +59,18 @@ class Bench:
         if ignored_failures(self.work / "gather.log"):
             raise SystemExit(f"a gather task failed on the targets (--limit {limit}):\n"
                              + (self.work / "gather.log").read_text()[-3000:])
-        return timing.wall_s, json.loads(times.read_text())
+        return timing, json.loads(times.read_text())
 
-    def ping(self, limit: str) -> float:
+    def ping(self, limit: str) -> Timing:
         return timed([tool("ansible"), "all", "-i", str(self.inventory), "--limit", limit,
                       "-m", "ansible.builtin.ping"],
-                     env=ansible_env(self.work / "ansible-home"), log=self.work / "ping.log").wall_s
+                     env=ansible_env(self.work / "ansible-home"), log=self.work / "ping.log")
 
-    def baseline(self, limit: str) -> float:
+    def baseline(self, limit: str) -> Timing:
         return timed([tool("ansible-playbook"), str(PROJECT / "baseline.yml"), "-i", str(self.inventory),
                       "--limit", limit, "-e", f"baseline_report_dir={self.work / 'reports'}",
                       "-e", '{"baseline_concurrency_test": false}'],
-                     env=ansible_env(self.work / "ansible-home"), log=self.work / "baseline.log").wall_s
+                     env=ansible_env(self.work / "ansible-home"), log=self.work / "baseline.log")
 
 
 def task_spans(times: dict) -> dict[str, float]:
@@ -91,7 +92,7 @@ def main() -> None:
     args = parser.parse_args()
 
     names = [f"bench-{number}" for number in range(1, max(args.sizes) + 1)]
-    figures, spans = {}, {}
+    figures, cpu, spans = {}, {}, {}
     with DemoTargets(names, parallel=args.parallel) as targets, \
             tempfile.TemporaryDirectory(prefix="bench-fleet-") as work:
         bench = Bench(targets.inventory, Path(work))
@@ -105,14 +106,15 @@ def main() -> None:
             print(f"\n{size} host(s): {', '.join(variants)}; {args.runs} rounds after a ping of every host")
 
             def show(number, name, result):
-                print(f"  round {number}  {name:<8}  {result[0] if isinstance(result, tuple) else result:>6.2f} s",
-                      flush=True)
+                timing = result[0] if isinstance(result, tuple) else result
+                print(f"  round {number}  {name:<8}  {timing.wall_s:>6.2f} s wall  "
+                      f"{timing.cpu_s:>6.2f} s controller CPU", flush=True)
 
             # A ping first opens every host's SSH connection; both then run on open connections.
             results = interleaved(variants, args.runs, warmup=["ping"], report=show)
-            figures[size] = {"gather": median(wall for wall, _ in results["gather"]), "ping": median(results["ping"])}
-            if args.with_baseline:
-                figures[size]["baseline"] = median(results["baseline"])
+            timings = {name: [r[0] if isinstance(r, tuple) else r for r in runs] for name, runs in results.items()}
+            figures[size] = {name: median(t.wall_s for t in runs) for name, runs in timings.items()}
+            cpu[size] = {name: median(t.cpu_s for t in runs) for name, runs in timings.items()}
             per_run = [task_spans(times) for _, times in results["gather"]]
             spans[size] = {task: median(run.get(task, 0.0) for run in per_run) for task in per_run[0]}
             ratio = figures[size]["gather"] / figures[size]["ping"]
@@ -126,6 +128,13 @@ def main() -> None:
         first = figures[sizes[0]][what]
         print(f"{what:<44}" + "".join(f"{figures[s][what]:>7.2f} ({figures[s][what] / first:>3.1f}x)" for s in sizes))
     print(f"{'gather / ping':<44}" + "".join(f"{figures[s]['gather'] / figures[s]['ping']:>13.2f}x" for s in sizes))
+    print("Controller CPU seconds (ansible's processes, its local modules, ssh clients; the targets' CPU apart)")
+    for what in cpu[sizes[0]]:
+        print(f"{what:<44}" + "".join(f"{cpu[s][what]:>14.2f}" for s in sizes))
+    largest = sizes[-1]
+    print(f"per host at {largest}: gather {cpu[largest]['gather'] / largest:.2f} s, "
+          f"ping {cpu[largest]['ping'] / largest:.2f} s of controller CPU; the targets share this machine's cores, "
+          "so their modules' CPU adds to the wall time")
     print("\nEach gather task's span, from its start to its last host's end (median seconds)")
     for task in spans[sizes[0]]:
         print(f"{task[:44]:<44}" + "".join(f"{spans[s].get(task, 0.0):>14.2f}" for s in sizes))
@@ -143,6 +152,9 @@ def main() -> None:
 
     rows.append(Row(f"fleet growth {' -> '.join(map(str, sizes))} hosts (gather; ping)", growth("gather"),
                     growth("ping"), "-", "-", verdict(None)))
+    rows.append(Row(f"fleet of {largest}: controller CPU, gather / ping (context)", f"{cpu[largest]['gather']:.2f} s",
+                    f"{cpu[largest]['ping']:.2f} s", f"{cpu[largest]['gather'] / cpu[largest]['ping']:.2f}x", "-",
+                    verdict(None)))
     if args.with_baseline:
         rows.append(Row(f"fleet growth {' -> '.join(map(str, sizes))} hosts (baseline.yml; ping)",
                         growth("baseline"), growth("ping"), "-", "-", verdict(None)))
