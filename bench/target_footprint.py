@@ -10,10 +10,11 @@ inventory) is a wrapper copied to /tmp/deploy-baseline-bench on the target; it r
 /usr/bin/python3 on the module Ansible pipes to it and logs, per module, the CPU seconds and the
 peak resident memory of the module's process and of the commands it waited for (wait4's rusage).
 The whole container's CPU time during the run (cgroup v1 cpuacct on this machine) is printed too:
-it adds sshd, sudo, and the services answering the probes. What is written: a marker file is
-touched before one baseline run, then `find -newer` lists what changed, leaving out /proc, /sys,
-/run, the journal, and the instrument's own folder; files that the measured services write while
-they answer (PostgreSQL and Redis data, nginx and login logs) are listed apart. It prints figures;
+it adds sshd, sudo, and the services answering the probes. What is written: around the first
+baseline run, the target's files are listed before and after, and `find -newer` a marker touched
+before it lists what was modified, leaving out /proc, /sys, /run, /dev, the journal, /tmp/.ansible*
+and the instrument's own folder; what the measured services write while they answer (PostgreSQL
+and Redis data, nginx and login logs) is listed apart. It prints figures;
 it asserts nothing.
 
     .venv/bin/python bench/target_footprint.py [--runs 3] [--inventory DIR]
@@ -150,6 +151,7 @@ class Bench:
     def __init__(self, inventory: Path, host: str, work: Path, target: Target):
         self.host, self.work, self.target = host, work, target
         self.inventory = self._instrumented(inventory)
+        self.written: Written | None = None  # what the first baseline run changed on the target
 
     def _instrumented(self, inventory: Path) -> Path:
         """A copy of the inventory whose target runs its modules through the wrapper."""
@@ -173,6 +175,18 @@ class Bench:
         return Footprint(self.target.take_module_log(), None if before is None else after - before)
 
     def baseline(self) -> Footprint:
+        if self.written is None:
+            # ~/.ansible is left by the configuration (playbooks/demo_target.yml); take it away so
+            # that a baseline run writing it again shows.
+            self.target.sh("rm -rf ~/.ansible ~postgres/.ansible")
+            before = self.target.paths()
+            self.target.sh(f"touch {INSTRUMENT}/marker")
+            run = self._baseline()
+            self.written = Written.compare(before, self.target.paths(), self.target.paths(newer_than_marker=True))
+            return run
+        return self._baseline()
+
+    def _baseline(self) -> Footprint:
         return self.measured([tool("ansible-playbook"), str(PROJECT / "baseline.yml"), "-i", str(self.inventory),
                               "--limit", self.host, "-e", f"baseline_report_dir={self.work / 'reports'}",
                               "-e", '{"baseline_concurrency_test": false}'])
@@ -198,7 +212,7 @@ def print_modules(runs: list[Footprint]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=3, help="kept rounds of each (plus one warm-up)")
+    parser.add_argument("--runs", type=int, default=3, help="rounds of both")
     parser.add_argument("--inventory", help="inventory of a configured demo target (bench/run's)")
     parser.add_argument("--rows", help="write the table's rows there (JSON), for bench/run")
     args = parser.parse_args()
@@ -209,16 +223,7 @@ def main() -> None:
         target.install()
         try:
             bench = Bench(inventory, host, Path(work), target)
-            # ~/.ansible is left by the configuration (playbooks/demo_target.yml); take it away so
-            # that a baseline run writing it again shows.
-            target.sh("rm -rf ~/.ansible ~postgres/.ansible")
-            before = target.paths()
-            target.sh(f"touch {INSTRUMENT}/marker")
-            first = bench.baseline()
-            written = Written.compare(before, target.paths(), target.paths(newer_than_marker=True))
-            print(f"{host}: one baseline run used {len(first.modules)} module processes on the target")
-
-            print(f"\n{host}: baseline.yml against ansible -m setup, {args.runs} rounds, modules run by "
+            print(f"{host}: baseline.yml against ansible -m setup, {args.runs} rounds, modules run by "
                   f"the wrapper {INSTRUMENT}/python")
             print(f"{'round':>5}  {'what':<8}  {'modules':>7}  {'CPU s':>6}  {'peak MB':>7}  {'container CPU s':>15}")
 
@@ -227,8 +232,10 @@ def main() -> None:
                 print(f"{number:>5}  {name:<8}  {len(run.modules):>7}  {run.cpu_s:>6.3f}  {run.peak_mb:>7.1f}  "
                       f"{container:>15}", flush=True)
 
+            # The first run is a baseline: the listings before and after it tell what it changed.
             results = interleaved({"baseline": bench.baseline, "setup": bench.setup}, args.runs,
                                   warmup=False, report=show)
+            written = bench.written
         finally:
             target.remove()
 
