@@ -19,6 +19,34 @@ sys.path.insert(0, str(PROJECT / "filter_plugins"))
 FIXTURES = PROJECT / "tests" / "fixtures"
 
 
+def load_action_plugin(name):
+    """An action plugin of action_plugins/ as a Python module (its name would clash with the
+    documentation-only module of library/ that bears the same one)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"action_{name}", PROJECT / "action_plugins" / f"{name}.py")
+    plugin = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(plugin)
+    return plugin
+
+
+def run_playbook(tmp_path, tasks, *args):
+    """Run tasks in a play on localhost with the project's configuration; (exit status, output)."""
+    import subprocess
+
+    import yaml
+
+    playbook = tmp_path / "play.yml"
+    playbook.write_text(yaml.safe_dump([{"name": "Test", "hosts": "localhost", "gather_facts": False,
+                                         "tasks": tasks}]))
+    command = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local",
+               "-e", f"ansible_python_interpreter={sys.executable}", str(playbook), *args]
+    env = dict(os.environ, ANSIBLE_CONFIG=str(PROJECT / "ansible.cfg"), ANSIBLE_FORCE_COLOR="false",
+               ANSIBLE_STDOUT_CALLBACK="default")
+    done = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, env=env, check=False)
+    return done.returncode, done.stdout + done.stderr
+
+
 # Local HTTP and HTTPS servers shared by the probe and load tests (tests/unit/local_http.py).
 @pytest.fixture(scope="module")
 def certificate(tmp_path_factory):
