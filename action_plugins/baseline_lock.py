@@ -114,7 +114,7 @@ def take(path: str, wait_s: float, pid: int) -> dict:
     try:
         os.makedirs(folder, mode=0o755, exist_ok=True)
     except OSError as exc:
-        raise LockError(f"unable to take the lock {path}: cannot create its folder {folder}: {exc.strerror}") from exc
+        raise LockError(f"unable to take the lock {path}: {exc.strerror or exc}") from exc
     started = time.monotonic()
     waited_for = stale = None
     while True:
