@@ -9,8 +9,18 @@ from __future__ import annotations
 import math
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import ansible.module_utils
 from ansible.errors import AnsibleFilterError
+
+# The project's module_utils, importable here as in the modules Ansible sends to a host: the live
+# colour and the endpoints under a URL, as the baseline_facts module reads them.
+_MODULE_UTILS = str(Path(__file__).resolve().parents[1] / "module_utils")
+if _MODULE_UTILS not in ansible.module_utils.__path__:
+    ansible.module_utils.__path__.append(_MODULE_UTILS)
+
+from ansible.module_utils import baseline_live
 
 SCHEMA_VERSION = 1
 
@@ -320,17 +330,14 @@ def upstream_color(text, color_ports):
     """The colour whose local port nginx's upstream include names; '' when none matches."""
     if not isinstance(color_ports, dict):
         raise AnsibleFilterError("upstream_color: expected the colour ports as a dict")
-    servers = re.findall(r"^\s*server\s+[^;:\s]+:(\d+)", text or "", re.MULTILINE)
-    live = [color for color, port in sorted(color_ports.items()) if str(port) in servers]
-    return live[0] if len(live) == 1 else ""
+    return baseline_live.upstream_color(text, color_ports)
 
 
 def probe_endpoints(endpoints, base_url):
     """The role's endpoints ({name, path, ...}) as http_probe endpoints under a base URL."""
     if not isinstance(endpoints, list):
         raise AnsibleFilterError("probe_endpoints: expected the endpoints as a list")
-    return [{k: v for k, v in dict(e, url=base_url.rstrip("/") + e["path"]).items() if k != "path"}
-            for e in endpoints]
+    return baseline_live.endpoints_under(endpoints, base_url)
 
 
 def _app_status(unit, problem):

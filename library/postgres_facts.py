@@ -283,24 +283,16 @@ postgres:
 """
 
 from ansible.module_utils.baseline_postgres import (
-    FACTS_SCRIPT,
     POSTGRES_MUTUALLY_EXCLUSIVE,
-    QUERY_CHARS,
-    check_postgres_params,
-    postgres_argument_spec,
-    postgres_facts_from_run,
-    run_psql,
+    postgres_facts_argument_spec,
+    read_postgres_facts,
 )
 from ansible.module_utils.basic import AnsibleModule
 
 
 def get_argument_spec() -> dict:
-    spec = postgres_argument_spec()
-    spec.update(
-        db=dict(type="str", required=True),
-        top_statements=dict(type="int", default=5),
-    )
-    return spec
+    """The module's options."""
+    return postgres_facts_argument_spec()
 
 
 def main():
@@ -309,20 +301,7 @@ def main():
         mutually_exclusive=POSTGRES_MUTUALLY_EXCLUSIVE,
         supports_check_mode=True,
     )
-    check_postgres_params(module)
-    params = module.params
-    if params["top_statements"] < 0:
-        module.fail_json(msg=f"argument 'top_statements' must be 0 or more, got {params['top_statements']}")
-
-    run = run_psql(module, FACTS_SCRIPT, {
-        "statement_timeout_ms": params["timeout"] * 1000,
-        "top_statements": params["top_statements"],
-        "query_chars": QUERY_CHARS,
-    })
-    facts, warnings = postgres_facts_from_run(run, params["db"], params["timeout"], params["top_statements"])
-    for warning in warnings:
-        module.warn(warning)
-    module.exit_json(changed=False, postgres=facts)
+    module.exit_json(changed=False, postgres=read_postgres_facts(module))
 
 
 if __name__ == "__main__":

@@ -242,23 +242,8 @@ systemd_units:
               sample: systemd
 """
 
-from ansible.module_utils.baseline_systemd import (
-    check_common_params,
-    clock_ticks_per_second,
-    in_control_group,
-    needs_proc_fallback,
-    parse_counter,
-    read_clocks,
-    read_process,
-    read_processes,
-    show_units,
-    systemd_argument_spec,
-    unit_facts,
-    use_parsable_locale,
-)
+from ansible.module_utils.baseline_systemd import read_unit_facts, systemd_argument_spec
 from ansible.module_utils.basic import AnsibleModule
-
-PROC = "/proc"
 
 
 def get_argument_spec():
@@ -268,27 +253,7 @@ def get_argument_spec():
 
 def main():
     module = AnsibleModule(argument_spec=get_argument_spec(), supports_check_mode=True)
-    check_common_params(module)
-    use_parsable_locale(module)
-    units = module.params["units"]
-
-    props_of = show_units(module, units, module.params["timeout"])
-    clocks = read_clocks()
-    # /proc is read once, and only when systemd left some figure of a running unit unmeasured.
-    processes = read_processes(PROC) if any(map(needs_proc_fallback, props_of.values())) else None
-    by_pid = {process.pid: process for process in processes or ()}
-    clk_tck = clock_ticks_per_second()
-
-    facts = {}
-    for name, props in props_of.items():
-        main_pid = parse_counter(props.get("MainPID"))
-        main_process = by_pid.get(main_pid) or (read_process(PROC, main_pid) if main_pid else None)
-        members = None
-        if processes is not None and needs_proc_fallback(props):
-            members = [process for process in processes if in_control_group(process.cgroups, props["ControlGroup"])]
-        facts[name] = unit_facts(props, main_process, members, clocks, clk_tck)
-
-    module.exit_json(changed=False, systemd_units=facts)
+    module.exit_json(changed=False, systemd_units=read_unit_facts(module))
 
 
 if __name__ == "__main__":

@@ -2,16 +2,29 @@
 
 Pure functions: parse the JSON lines, join the lines of one Python traceback back into one
 record, and group the error records by a fingerprint that ignores what changes between
-occurrences (numbers, hex ids, UUIDs, paths). Only the standard library is used.
+occurrences (numbers, hex ids, UUIDs, paths). Only the standard library is used. At the bottom,
+read_journal_errors: the journal_errors module's reading, which runs journalctl on the target.
 """
 
 from __future__ import annotations
 
+import glob
 import json
+import os
+import pwd
 import re
 from dataclasses import dataclass, field
 
-from ansible.module_utils.baseline_systemd import iso_utc
+from ansible.module_utils.baseline_systemd import (
+    check_common_params,
+    current_start_us,
+    iso_utc,
+    read_clocks,
+    run_bounded,
+    show_units,
+    systemd_argument_spec,
+    use_parsable_locale,
+)
 
 # Fields asked of journalctl (--output-fields); it adds __REALTIME_TIMESTAMP and the cursor itself.
 JOURNAL_FIELDS = ("MESSAGE", "PRIORITY", "_PID", "SYSLOG_PID")
@@ -242,3 +255,104 @@ def keep_bound(entries: list[JournalEntry], max_lines: int, oldest_first: bool) 
     if len(entries) <= max_lines:
         return entries, False
     return (entries[:max_lines] if oldest_first else entries[-max_lines:]), True
+
+
+def journal_argument_spec() -> dict:
+    """The options of the journal_errors module."""
+    spec = systemd_argument_spec()
+    spec.update(
+        since=dict(type="str"),
+        priorities=dict(type="list", elements="int", choices=list(range(8)), default=[0, 1, 2, 3]),
+        patterns=dict(type="list", elements="str", default=["Traceback", "ERROR", "CRITICAL"]),
+        max_lines=dict(type="int", default=20000),
+    )
+    return spec
+
+
+def journalctl_argv(journalctl: str, unit: str, since: str | None, max_lines: int) -> list[str]:
+    """The journalctl command that reads one unit's entries, one more than max_lines to see a cut."""
+    argv = [journalctl, "--unit", unit, "--output", "json", "--all", "--no-pager",
+            "--output-fields", ",".join(JOURNAL_FIELDS), "--lines", str(max_lines + 1)]
+    return [*argv, "--since", since] if since else argv
+
+
+# Where journald keeps the system journal: persistent, else volatile.
+JOURNAL_DIRS = ("/var/log/journal", "/run/log/journal")
+
+
+def system_journal_files(roots=JOURNAL_DIRS) -> list[str]:
+    """The system journal's files (not the users' own ones), current and archived."""
+    return sorted(path for root in roots for path in glob.glob(os.path.join(root, "*", "system*.journal")))
+
+
+def unreadable_journal(files: list[str], readable) -> str | None:
+    """The first system journal file when the user may read none of them; None when it may read
+    one, or when there are none to tell from."""
+    if files and not any(readable(path) for path in files):
+        return files[0]
+    return None
+
+
+def compile_patterns(module) -> list[re.Pattern]:
+    """The patterns option compiled, or fail naming the pattern that does not compile."""
+    patterns = []
+    for text in module.params["patterns"]:
+        try:
+            patterns.append(re.compile(text))
+        except re.error as exc:
+            module.fail_json(msg=f"compiling the pattern {text!r}: {exc}")
+    return patterns
+
+
+def read_journal_errors(module) -> dict:
+    """The journal_errors module's result: the errors in the journal of module.params["units"]."""
+    check_common_params(module)
+    max_lines = module.params["max_lines"]
+    if max_lines < 1:
+        module.fail_json(msg=f"argument 'max_lines' must be a positive number of lines, not {max_lines}")
+    patterns = compile_patterns(module)
+    use_parsable_locale(module)
+    units, timeout = module.params["units"], module.params["timeout"]
+    journalctl = module.get_bin_path("journalctl", required=True)
+    denied = unreadable_journal(system_journal_files(), lambda path: os.access(path, os.R_OK))
+    if denied:
+        user = pwd.getpwuid(os.geteuid()).pw_name
+        module.fail_json(msg=f"reading the journal of {', '.join(units)}: user {user} may not read the system "
+                             f"journal ({denied}); add it to the group systemd-journal")
+
+    # Where each unit's part of the journal starts: the since option, or the unit's current start.
+    start_of = dict.fromkeys(units)
+    if module.params["since"] is None:
+        clocks = read_clocks()
+        for unit, props in show_units(module, units, timeout).items():
+            start_of[unit] = current_start_us(props, clocks)
+
+    per_unit, groups = {}, []
+    for unit in units:
+        start_us = start_of[unit]
+        since = module.params["since"] if start_us is None else journalctl_since(start_us)
+        action = f"reading the journal of {unit}"
+        out, err = run_bounded(module, journalctl_argv(journalctl, unit, since, max_lines), timeout, action)
+        if err.strip():
+            module.warn(f"{action}: {err.strip().splitlines()[0]}")
+        try:
+            entries = parse_journal_json(out)
+        except ValueError as exc:
+            module.fail_json(msg=f"{action}: {exc}")
+        entries, truncated = keep_bound(entries, max_lines, oldest_first=since is not None)
+        unit_groups = group_errors(join_tracebacks(entries), unit, module.params["priorities"], patterns)
+        groups.extend(unit_groups)
+        per_unit[unit] = {
+            "since": module.params["since"] if start_us is None else iso_utc(start_us),
+            "lines_read": len(entries),
+            "truncated": truncated,
+            "error_count": sum(group["count"] for group in unit_groups),
+        }
+
+    return {
+        "error_count": sum(group["count"] for group in groups),
+        "lines_read": sum(unit["lines_read"] for unit in per_unit.values()),
+        "truncated": any(unit["truncated"] for unit in per_unit.values()),
+        "units": per_unit,
+        "groups": groups,
+    }

@@ -281,3 +281,31 @@ def postgres_facts_from_run(run: PsqlRun, database: str, timeout: int, top_state
         warnings.append(reason)
     facts["slowest_statements_reason"] = reason
     return facts, warnings
+
+
+def postgres_facts_argument_spec() -> dict:
+    """The options of the postgres_facts module."""
+    spec = postgres_argument_spec()
+    spec.update(
+        db=dict(type="str", required=True),
+        top_statements=dict(type="int", default=5),
+    )
+    return spec
+
+
+def read_postgres_facts(module) -> dict:
+    """The postgres_facts module's result: the figures of the database module.params names."""
+    check_postgres_params(module)
+    params = module.params
+    if params["top_statements"] < 0:
+        module.fail_json(msg=f"argument 'top_statements' must be 0 or more, got {params['top_statements']}")
+
+    run = run_psql(module, FACTS_SCRIPT, {
+        "statement_timeout_ms": params["timeout"] * 1000,
+        "top_statements": params["top_statements"],
+        "query_chars": QUERY_CHARS,
+    })
+    facts, warnings = postgres_facts_from_run(run, params["db"], params["timeout"], params["top_statements"])
+    for warning in warnings:
+        module.warn(warning)
+    return facts

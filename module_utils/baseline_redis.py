@@ -452,3 +452,67 @@ def count_keys(client, patterns: list, max_keys: int, max_seconds: float, batch:
             break
     scan.elapsed_ms = (time.monotonic() - started) * 1000
     return scan
+
+
+# Every key of the `redis` result, in the order RETURN documents them.
+FACT_KEYS = (
+    "reachable", "error_kind", "error", "client", "endpoint", "ping_ms", "version", "mode", "role",
+    "uptime_s", "port", "connected_clients", "total_commands_processed",
+    "used_memory_bytes", "used_memory_human", "used_memory_peak_bytes", "used_memory_peak_human",
+    "maxmemory_bytes", "maxmemory_human", "maxmemory_policy", "keyspace", "total_keys", "total_expires",
+    "keyspace_hits", "keyspace_misses", "hit_rate_pct", "evicted_keys", "expired_keys", "ops_per_sec",
+    "rejected_connections", "key_scan",
+)
+
+
+def redis_facts_argument_spec() -> dict:
+    """The options of the redis_facts module."""
+    spec = redis_argument_spec()
+    spec.update(
+        key_patterns=dict(type="list", elements="str", default=[]),
+        scan_max_keys=dict(type="int", default=100000),
+        scan_timeout=dict(type="float", default=5.0),
+    )
+    return spec
+
+
+def unreachable(facts: dict, fault: RedisFault, action: str) -> dict:
+    return dict(facts, error_kind=fault.kind, error=f"{action}: {fault.cause}")
+
+
+def read_redis(client, params: dict, warn) -> dict:
+    """PING, INFO, then the optional SCAN walk; a fault of the server ends in the result."""
+    endpoint = redis_endpoint(params)
+    facts = dict.fromkeys(FACT_KEYS)
+    facts.update(reachable=False, client=client.name, endpoint=endpoint)
+    try:
+        facts["ping_ms"] = round(client.ping_ms(), 3)
+    except RedisFault as fault:
+        return unreachable(facts, fault, f"unable to connect to Redis at {endpoint}")
+    try:
+        info = parse_info(client.info())
+    except RedisFault as fault:
+        return unreachable(facts, fault, f"unable to read INFO from Redis at {endpoint}")
+    facts.update(redis_facts_from_info(info), reachable=True)
+    if params["key_patterns"]:
+        try:
+            scan = count_keys(client, params["key_patterns"], params["scan_max_keys"], params["scan_timeout"])
+        except RedisFault as fault:
+            warn(f"unable to count keys in Redis at {endpoint}: {fault.cause}")
+        else:
+            facts["key_scan"] = scan.as_fact(params["db"])
+    return facts
+
+
+def read_redis_facts(module) -> dict:
+    """The redis_facts module's result: the figures of the server module.params names."""
+    check_redis_params(module)
+    for name in ("scan_max_keys", "scan_timeout"):
+        if module.params[name] <= 0:
+            module.fail_json(msg=f"argument '{name}' must be greater than 0, got {module.params[name]:g}")
+
+    client = redis_client(module)
+    try:
+        return read_redis(client, module.params, module.warn)
+    finally:
+        client.close()

@@ -309,3 +309,30 @@ def read_processes(proc_root: str) -> list[ProcessSample]:
 def clock_ticks_per_second() -> int:
     """SC_CLK_TCK: the unit of utime and stime in /proc/PID/stat."""
     return os.sysconf("SC_CLK_TCK")
+
+
+PROC = "/proc"
+
+
+def read_unit_facts(module) -> dict[str, dict]:
+    """The systemd_unit_facts module's result: the facts of each unit of module.params["units"]."""
+    check_common_params(module)
+    use_parsable_locale(module)
+    units = module.params["units"]
+
+    props_of = show_units(module, units, module.params["timeout"])
+    clocks = read_clocks()
+    # /proc is read once, and only when systemd left some figure of a running unit unmeasured.
+    processes = read_processes(PROC) if any(map(needs_proc_fallback, props_of.values())) else None
+    by_pid = {process.pid: process for process in processes or ()}
+    clk_tck = clock_ticks_per_second()
+
+    facts = {}
+    for name, props in props_of.items():
+        main_pid = parse_counter(props.get("MainPID"))
+        main_process = by_pid.get(main_pid) or (read_process(PROC, main_pid) if main_pid else None)
+        members = None
+        if processes is not None and needs_proc_fallback(props):
+            members = [process for process in processes if in_control_group(process.cgroups, props["ControlGroup"])]
+        facts[name] = unit_facts(props, main_process, members, clocks, clk_tck)
+    return facts

@@ -7,6 +7,7 @@ from unittest import mock
 
 import journal_errors
 import pytest
+from ansible.module_utils import baseline_journal
 from ansible.module_utils.baseline_journal import (
     JournalEntry,
     decode_message,
@@ -229,10 +230,10 @@ def run_main(args, *answers, warnings=None, journal_files=(), readable=True):
     show = (command_is("systemctl", "show"), (0, fixture_text("systemd/show_default.txt"), ""))
     commands = FakeCommands(*answers, show)
     warned = warnings if warnings is not None else []
-    with fake_target(commands), mock.patch.object(journal_errors, "read_clocks", lambda: CLOCKS), \
+    with fake_target(commands), mock.patch.object(baseline_journal, "read_clocks", lambda: CLOCKS), \
          mock.patch.object(journal_errors.AnsibleModule, "warn", lambda self, text: warned.append(text)), \
-         mock.patch.object(journal_errors, "system_journal_files", lambda: list(journal_files)), \
-         mock.patch.object(journal_errors.os, "access", lambda path, mode: readable):
+         mock.patch.object(baseline_journal, "system_journal_files", lambda: list(journal_files)), \
+         mock.patch.object(baseline_journal.os, "access", lambda path, mode: readable):
         outcome, result = run_module(journal_errors.main, args)
     return outcome, result, commands.calls
 
@@ -321,7 +322,7 @@ def test_main_fails_when_the_user_may_not_read_the_system_journal():
     # systemd-journal group, whose own user journal it can open): no errors would be a lie.
     system = "/var/log/journal/3caf15e6dbe73a8c594ebb1653eb71e1/system.journal"
     outcome, result, calls = run_main({"units": ["tsh_erp-green"]}, journal_files=[system], readable=False)
-    user = journal_errors.pwd.getpwuid(os.geteuid()).pw_name
+    user = baseline_journal.pwd.getpwuid(os.geteuid()).pw_name
     assert (outcome, result["msg"]) == ("fail", f"reading the journal of tsh_erp-green: user {user} may not read "
                                                 f"the system journal ({system}); add it to the group systemd-journal")
     assert calls == []
@@ -334,7 +335,7 @@ def test_main_fails_when_the_user_may_not_read_the_system_journal():
      {"/var/log/journal/m/system@a.journal"}, None),
 ])
 def test_unreadable_journal(files, readable, denied):
-    assert journal_errors.unreadable_journal(files, readable.__contains__) == denied
+    assert baseline_journal.unreadable_journal(files, readable.__contains__) == denied
 
 
 def test_system_journal_files_leave_the_users_own_out(tmp_path):
@@ -342,7 +343,7 @@ def test_system_journal_files_leave_the_users_own_out(tmp_path):
     machine.mkdir(parents=True)
     for name in ("system.journal", "system@00a-01.journal", "user-1000.journal"):
         (machine / name).touch()
-    found = journal_errors.system_journal_files([str(tmp_path / "var"), str(tmp_path / "run")])
+    found = baseline_journal.system_journal_files([str(tmp_path / "var"), str(tmp_path / "run")])
     assert [os.path.basename(path) for path in found] == ["system.journal", "system@00a-01.journal"]
 
 

@@ -400,7 +400,7 @@ def test_main_with_redis_cli():
     assert status == "exit"
     assert result["changed"] is False
     facts = result["redis"]
-    assert set(facts) == set(redis_facts.FACT_KEYS)
+    assert set(facts) == set(baseline_redis.FACT_KEYS)
     assert facts["client"] == "cli"
     assert facts["reachable"] is True and facts["error_kind"] is None and facts["error"] is None
     assert facts["ping_ms"] >= 0
@@ -474,7 +474,7 @@ def test_main_returns_each_fault_of_redis_cli_as_a_result(ping, info, args, kind
     assert status == "exit"
     facts = result["redis"]
     assert (facts["reachable"], facts["error_kind"], facts["error"]) == (False, kind, error)
-    assert set(facts) == set(redis_facts.FACT_KEYS)
+    assert set(facts) == set(baseline_redis.FACT_KEYS)
     assert facts["version"] is None and facts["keyspace"] is None
     assert PASSWORD not in json.dumps(result)
     assert all(PASSWORD not in " ".join(argv) for argv, env in calls)

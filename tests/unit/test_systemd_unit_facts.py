@@ -5,6 +5,7 @@ from unittest import mock
 
 import pytest
 import systemd_unit_facts
+from ansible.module_utils import baseline_systemd
 from ansible.module_utils.baseline_systemd import (
     SHOW_PROPERTIES,
     Clocks,
@@ -244,9 +245,9 @@ def run_main(args, variant="default", answer=None):
     show = answer or (0, fixture_text(f"systemd/show_{variant}.txt"), "")
     commands = FakeCommands((command_is("systemctl", "show"), show))
     with fake_target(commands), \
-         mock.patch.object(systemd_unit_facts, "PROC", str(proc_dir(variant))), \
-         mock.patch.object(systemd_unit_facts, "read_clocks", lambda: clocks(variant)), \
-         mock.patch.object(systemd_unit_facts, "clock_ticks_per_second", lambda: CLK_TCK):
+         mock.patch.object(baseline_systemd, "PROC", str(proc_dir(variant))), \
+         mock.patch.object(baseline_systemd, "read_clocks", lambda: clocks(variant)), \
+         mock.patch.object(baseline_systemd, "clock_ticks_per_second", lambda: CLK_TCK):
         outcome, result = run_module(systemd_unit_facts.main, args)
     return outcome, result, commands.calls
 

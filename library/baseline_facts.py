@@ -1,0 +1,356 @@
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: baseline_facts
+short_description: Measure a blue/green service for a post-deploy baseline in one module run
+description:
+  - Does in one run on the target what M(systemd_unit_facts), M(journal_errors), M(redis_facts),
+    M(postgres_facts) and M(http_probe) do one run each, so a baseline costs one SSH round trip
+    and one Python start on the target instead of six.
+  - Reads the live colour from nginx's upstream include (O(upstream_file)) when O(color=auto),
+    then measures the units of every colour, the live unit's journal errors since its start,
+    Redis, PostgreSQL and the live colour's app on its local port.
+  - Each part's result is shaped exactly as the registered result of the module that reads it
+    alone. A part that fails has C(failed=true) and the C(msg) that module would give, and the
+    other parts still run; a part not run has C(skipped=true).
+  - Only reads. Needs what the separate modules need on the target (C(systemctl), C(journalctl),
+    C(psql), coreutils' C(timeout), C(redis-cli) or redis-py), and C(runuser) (util-linux) when
+    O(postgres.run_as) is another user.
+version_added: "1.1.0"
+author: deploy-baseline
+options:
+  service:
+    description: Name of the service; its units are C(<service>-<colour>).
+    type: str
+    required: true
+  color_ports:
+    description: "The local port of each colour's app, for example C({blue: 8001, green: 8002})."
+    type: dict
+    required: true
+  color:
+    description: The colour to measure, or V(auto) to read the live colour from O(upstream_file).
+    type: str
+    default: auto
+  upstream_file:
+    description:
+      - nginx's include that names the live colour, by a C(server HOST:PORT;) line whose port
+        is one colour's in O(color_ports). Required when O(color=auto).
+      - When it cannot be read or names no single colour, the live colour is empty and the parts
+        that need it (the journal, the local probe) are skipped.
+    type: path
+  journal_patterns:
+    description: The O(journal_errors#module:patterns) of the live unit's journal.
+    type: list
+    elements: str
+    default: [Traceback, ERROR, CRITICAL]
+  redis:
+    description:
+      - The options of M(redis_facts) (O(redis_facts#module:host), O(redis_facts#module:port),
+        O(redis_facts#module:password), O(redis_facts#module:key_patterns), ...), with the same defaults.
+      - Not set, Redis is not read (RV(redis.skipped=true)).
+    type: dict
+  postgres:
+    description:
+      - The options of M(postgres_facts) (O(postgres_facts#module:db),
+        O(postgres_facts#module:login_user), ...), with the same defaults, and O(postgres.run_as).
+      - Not set, PostgreSQL is not read (RV(postgres.skipped=true)).
+    type: dict
+    suboptions:
+      run_as:
+        description:
+          - The OS user to run C(psql) as, for example V(postgres) for peer authentication over
+            the local socket; empty or the module's own user runs it as the module's user.
+          - As another user, a module running as root runs C(psql) with C(runuser -u USER --)
+            in C(/tmp), so nothing is written in that user's home. A module running as another
+            user does not try; it returns RV(postgres.deferred=true) and the caller reads
+            PostgreSQL with M(postgres_facts) and a C(become_user) of its own.
+        type: str
+        default: ""
+  probe:
+    description:
+      - Probe the live colour's app on C(http://127.0.0.1:<port>) as M(http_probe) does.
+      - Not set, or without a live colour, it is not probed (RV(http_local.skipped=true)).
+    type: dict
+    suboptions:
+      endpoints:
+        description:
+          - The endpoints, as O(http_probe#module:endpoints) but with C(path) (the URL's path
+            under the live colour's local address) in place of C(url).
+        type: list
+        elements: dict
+        required: true
+      warm_samples:
+        description: The O(http_probe#module:warm_samples).
+        type: int
+        default: 20
+      timeout_s:
+        description: The O(http_probe#module:timeout_s).
+        type: float
+        default: 10.0
+  timeout:
+    description: Seconds that each command of the units and journal parts may take.
+    type: float
+    default: 10
+attributes:
+  check_mode:
+    support: full
+    details: The module only reads; it runs the same in check mode.
+notes:
+  - Option errors in O(redis), O(postgres) or O(probe) fail the whole run, as they would fail
+    the separate module's task; a fault met while reading fails only its part.
+seealso:
+  - module: systemd_unit_facts
+  - module: journal_errors
+  - module: redis_facts
+  - module: postgres_facts
+  - module: http_probe
+"""
+
+EXAMPLES = r"""
+- name: Measure the live colour of tsh_erp, Redis and PostgreSQL in one run
+  baseline_facts:
+    service: tsh_erp
+    color_ports: {blue: 8001, green: 8002}
+    upstream_file: /etc/nginx/tsh_erp-upstream.conf
+    redis:
+      host: 127.0.0.1
+      port: 6379
+      key_patterns: ["products:*", "orders:*"]
+    postgres:
+      db: tsh_erp
+      run_as: postgres
+    probe:
+      endpoints:
+        - {name: Health, path: /health}
+        - {name: Orders list, path: /api/orders}
+      warm_samples: 10
+  register: baseline
+
+- name: Show the live colour's memory and Redis' hit rate
+  ansible.builtin.debug:
+    msg: >-
+      {{ baseline.color }}: {{ baseline.units.systemd_units['tsh_erp-' ~ baseline.color].memory_bytes }} bytes,
+      Redis hit rate {{ baseline.redis.redis.hit_rate_pct | default('not read') }} %
+"""
+
+RETURN = r"""
+color:
+  description: The live colour measured; empty when it could not be told from O(upstream_file).
+  returned: always
+  type: str
+  sample: green
+local_port:
+  description: The live colour's local port from O(color_ports); V(0) without a live colour.
+  returned: always
+  type: int
+  sample: 8002
+units:
+  description: The units of every colour, as M(systemd_unit_facts) registers them.
+  returned: always
+  type: dict
+  sample: {"systemd_units": {"tsh_erp-blue": {"exists": true, "active_state": "active"}}}
+  contains:
+    systemd_units: &part_facts
+      description: The module's facts (see that module's RETURN); absent when the part failed or was skipped.
+      returned: success
+      type: dict
+      sample: {}
+    failed: &part_failed
+      description: True when the part failed; the other parts ran all the same.
+      returned: when the part failed
+      type: bool
+      sample: true
+    msg: &part_msg
+      description: Why the part failed, the message the module alone would give.
+      returned: when the part failed
+      type: str
+      sample: "reading unit properties with systemctl show: no answer within 10 s"
+    skipped: &part_skipped
+      description: True when the part was not run.
+      returned: when the part was not run
+      type: bool
+      sample: true
+    warnings: &part_warnings
+      description: The part's warnings (also given as the module's warnings).
+      returned: when the part warned
+      type: list
+      elements: str
+      sample: ["reading the journal of tsh_erp-green: ..."]
+journal:
+  description: The live unit's errors since its start, as M(journal_errors) registers them.
+  returned: always
+  type: dict
+  sample: {"journal_errors": {"error_count": 0, "lines_read": 12, "truncated": false, "units": {}, "groups": []}}
+  contains:
+    journal_errors: *part_facts
+    failed: *part_failed
+    msg: *part_msg
+    skipped: *part_skipped
+    warnings: *part_warnings
+redis:
+  description: The figures of Redis, as M(redis_facts) registers them.
+  returned: always
+  type: dict
+  sample: {"redis": {"reachable": true, "hit_rate_pct": 25.0}}
+  contains:
+    redis: *part_facts
+    failed: *part_failed
+    msg: *part_msg
+    skipped: *part_skipped
+    warnings: *part_warnings
+postgres:
+  description: The figures of the database, as M(postgres_facts) registers them.
+  returned: always
+  type: dict
+  sample: {"postgres": {"reachable": true, "database": "tsh_erp"}}
+  contains:
+    postgres: *part_facts
+    failed: *part_failed
+    msg: *part_msg
+    skipped: *part_skipped
+    warnings: *part_warnings
+    deferred:
+      description:
+        - True when O(postgres.run_as) is another user and the module does not run as root; the
+          database was not read, for a M(postgres_facts) task with C(become_user) to read it.
+      returned: when deferred
+      type: bool
+      sample: true
+    run_as:
+      description: The user to read the database as, when deferred.
+      returned: when deferred
+      type: str
+      sample: postgres
+http_local:
+  description: The live colour's app probed on its local port, as M(http_probe) registers it.
+  returned: always
+  type: dict
+  sample: {"http_probe": [{"name": "Health", "url": "http://127.0.0.1:8002/health", "ok": true}]}
+  contains:
+    http_probe:
+      description: The probe's results (see M(http_probe)'s RETURN); absent when the part failed or was skipped.
+      returned: success
+      type: list
+      elements: dict
+      sample: []
+    failed: *part_failed
+    msg: *part_msg
+    skipped: *part_skipped
+    warnings: *part_warnings
+"""
+
+import os
+import pwd
+
+from ansible.module_utils.baseline_journal import journal_argument_spec, read_journal_errors
+from ansible.module_utils.baseline_live import endpoints_under, upstream_color
+from ansible.module_utils.baseline_parts import postgres_run_as, run_part
+from ansible.module_utils.baseline_postgres import (
+    POSTGRES_MUTUALLY_EXCLUSIVE,
+    postgres_facts_argument_spec,
+    read_postgres_facts,
+)
+from ansible.module_utils.baseline_probe import probe_argument_spec, probe_endpoints
+from ansible.module_utils.baseline_redis import (
+    REDIS_MUTUALLY_EXCLUSIVE,
+    REDIS_REQUIRED_BY,
+    read_redis_facts,
+    redis_facts_argument_spec,
+)
+from ansible.module_utils.baseline_systemd import read_unit_facts, systemd_argument_spec
+from ansible.module_utils.basic import AnsibleModule
+
+SKIPPED = {"skipped": True}
+LOCAL_ADDRESS = "127.0.0.1"
+
+
+def get_argument_spec() -> dict:
+    """The module's options: each part's are the options of the module that reads it alone."""
+    postgres = postgres_facts_argument_spec()
+    postgres["run_as"] = dict(type="str", default="")
+    endpoint = dict(probe_argument_spec()["endpoints"]["options"])
+    endpoint["path"] = dict(endpoint.pop("url"))
+    probe = probe_argument_spec()
+    return dict(
+        service=dict(type="str", required=True),
+        color_ports=dict(type="dict", required=True),
+        color=dict(type="str", default="auto"),
+        upstream_file=dict(type="path"),
+        journal_patterns=journal_argument_spec()["patterns"],
+        redis=dict(type="dict", options=redis_facts_argument_spec(),
+                   mutually_exclusive=REDIS_MUTUALLY_EXCLUSIVE, required_by=REDIS_REQUIRED_BY),
+        postgres=dict(type="dict", options=postgres, mutually_exclusive=POSTGRES_MUTUALLY_EXCLUSIVE),
+        probe=dict(type="dict", options=dict(
+            endpoints=dict(type="list", elements="dict", required=True, options=endpoint),
+            warm_samples=probe["warm_samples"],
+            timeout_s=dict(probe["timeout_s"], aliases=[]),
+        )),
+        timeout=systemd_argument_spec()["timeout"],
+    )
+
+
+REQUIRED_IF = [("color", "auto", ("upstream_file",))]
+
+
+def read_text(path: str) -> str:
+    """The file's text; '' when it cannot be read (the live colour is then unknown)."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as upstream:
+            return upstream.read()
+    except OSError:
+        return ""
+
+
+def current_user() -> str:
+    uid = os.geteuid()
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
+
+
+def read_postgres(module, options: dict | None) -> dict:
+    """The postgres part: as the module's user, as run_as through runuser, or deferred."""
+    if options is None:
+        return dict(SKIPPED)
+    run_as = options["run_as"]
+    how = postgres_run_as(run_as, current_user(), os.geteuid() == 0)
+    if how == "deferred":
+        return {"deferred": True, "run_as": run_as}
+    params = {name: value for name, value in options.items() if name != "run_as"}
+    return run_part(module, read_postgres_facts, "postgres", params, run_as=run_as if how == "runuser" else None)
+
+
+def main():
+    module = AnsibleModule(argument_spec=get_argument_spec(), required_if=REQUIRED_IF, supports_check_mode=True)
+    params = module.params
+    try:
+        ports = {color: int(port) for color, port in params["color_ports"].items()}
+    except (TypeError, ValueError):
+        module.fail_json(msg=f"argument 'color_ports' must map each colour to a port number: {params['color_ports']}")
+    color = params["color"] if params["color"] != "auto" else upstream_color(read_text(params["upstream_file"]), ports)
+    port = ports.get(color, 0)
+    service, timeout = params["service"], params["timeout"]
+
+    result = {"color": color, "local_port": port}
+    result["units"] = run_part(module, read_unit_facts, "systemd_units",
+                               {"units": [f"{service}-{name}" for name in ports], "timeout": timeout},
+                               systemd_argument_spec())
+    result["journal"] = dict(SKIPPED) if not color else run_part(
+        module, read_journal_errors, "journal_errors",
+        {"units": [f"{service}-{color}"], "patterns": params["journal_patterns"], "timeout": timeout},
+        journal_argument_spec())
+    result["redis"] = dict(SKIPPED) if params["redis"] is None else run_part(
+        module, read_redis_facts, "redis", params["redis"])
+    result["postgres"] = read_postgres(module, params["postgres"])
+    probe = params["probe"]
+    result["http_local"] = dict(SKIPPED) if probe is None or not port else run_part(
+        module, probe_endpoints, "http_probe",
+        dict(probe, endpoints=endpoints_under(probe["endpoints"], f"http://{LOCAL_ADDRESS}:{port}")),
+        probe_argument_spec())
+    module.exit_json(changed=False, **result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,148 @@
+"""baseline_facts: each part isolated from the others, the run_as decision, the part adapter."""
+
+from unittest import mock
+
+import baseline_facts
+import pytest
+from ansible.module_utils import baseline_parts
+from ansible.module_utils.baseline_parts import Part, PartFailed, postgres_run_as, run_part
+from fake_target import FakeCommands, command_is, fake_target, fixture_text
+from module_runner import run_module
+
+ARGS = {
+    "service": "tsh_erp",
+    "color_ports": {"blue": 8001, "green": 8002},
+    "color": "green",
+    "redis": {"host": "127.0.0.1", "port": 6379, "password": "s3cret", "client": "cli"},
+    "postgres": {"db": "tsh_erp"},
+}
+
+
+def run_main(args, *answers, warnings=None):
+    commands = FakeCommands(*answers)
+    warned = warnings if warnings is not None else []
+    with fake_target(commands), \
+         mock.patch.object(baseline_facts.AnsibleModule, "warn", lambda self, text: warned.append(text)):
+        outcome, result = run_module(baseline_facts.main, args)
+    return outcome, result, commands.calls
+
+
+def test_a_failing_part_fails_alone_with_the_message_of_its_module():
+    outcome, result, _ = run_main(
+        ARGS,
+        (command_is("systemctl", "show"), (1, "", "Failed to connect to bus: No such file or directory")),
+        (command_is("redis-cli"), (1, "", "Could not connect to Redis at 127.0.0.1:6379: Connection refused")),
+        (command_is("psql"), (2, "", "psql: error: connection to server on socket failed: No such file")),
+    )
+    assert outcome == "exit"
+    assert result["units"]["failed"] is True
+    assert result["units"]["msg"] == ("reading unit properties with systemctl show: "
+                                      "Failed to connect to bus: No such file or directory")
+    assert result["journal"]["failed"] is True  # the journal part reads the units too
+    assert result["redis"]["redis"]["reachable"] is False
+    assert result["postgres"]["postgres"]["reachable"] is False
+    assert result["http_local"] == {"skipped": True}
+    assert (result["color"], result["local_port"]) == ("green", 8002)
+
+
+def test_parts_not_asked_for_are_skipped():
+    show = (command_is("systemctl", "show"), (0, fixture_text("systemd/show_default.txt"), ""))
+    args = {"service": "tsh_erp", "color_ports": {"blue": 8001, "green": 8002},
+            "color": "auto", "upstream_file": "/nonexistent/upstream.conf"}
+    outcome, result, _ = run_main(args, show)
+    assert outcome == "exit"
+    assert result["color"] == ""
+    assert {key: result[key] for key in ("journal", "redis", "postgres", "http_local")} == {
+        "journal": {"skipped": True}, "redis": {"skipped": True},
+        "postgres": {"skipped": True}, "http_local": {"skipped": True},
+    }
+
+
+def test_the_live_colour_is_read_from_the_upstream_file(tmp_path):
+    upstream = tmp_path / "upstream.conf"
+    upstream.write_text("upstream tsh_erp {\n    server 127.0.0.1:8001;\n}\n")
+    args = {"service": "tsh_erp", "color_ports": {"blue": 8001, "green": 8002}, "upstream_file": str(upstream)}
+    outcome, result, _ = run_main(args, (command_is("systemctl"), (1, "", "down")))
+    assert (outcome, result["color"], result["local_port"]) == ("exit", "blue", 8001)
+
+
+def test_a_missing_binary_fails_the_part_not_the_run():
+    with mock.patch.object(baseline_facts.AnsibleModule, "get_bin_path", lambda self, name, **kw: None), \
+         mock.patch.object(baseline_facts.AnsibleModule, "run_command", lambda *a, **kw: (0, "C\n", "")):
+        outcome, result = run_module(baseline_facts.main, {**ARGS, "redis": None, "postgres": None})
+    assert outcome == "exit"
+    assert result["units"]["failed"] is True
+    assert result["units"]["msg"].startswith("Failed to find required executable ")
+
+
+def test_an_unexpected_error_in_a_part_is_that_part_s_failure():
+    module = mock.Mock(check_mode=False, no_log_values=set())
+
+    def broken(part):
+        raise KeyError("oops")
+
+    result = run_part(module, broken, "redis", {})
+    assert result["failed"] is True
+    assert result["msg"] == "reading redis: KeyError: 'oops'"
+
+
+def test_warnings_stay_with_their_part_and_reach_the_module():
+    module = mock.Mock(check_mode=False, no_log_values=set())
+
+    def warns(part):
+        part.warn("partial")
+        return {"ok": True}
+
+    assert run_part(module, warns, "redis", {}) == {"redis": {"ok": True}, "warnings": ["partial"]}
+    module.warn.assert_called_once_with("partial")
+
+
+def test_part_parameters_are_checked_against_the_module_spec():
+    module = mock.Mock(check_mode=False, no_log_values=set())
+    result = run_part(module, lambda part: part.params, "systemd_units", {"timeout": 5},
+                      {"units": {"type": "list", "elements": "str", "required": True},
+                       "timeout": {"type": "float", "default": 10}})
+    assert result == {"failed": True, "msg": "missing required arguments: units"}
+
+
+@pytest.mark.parametrize(("run_as", "user", "is_root", "how"), [
+    ("", "root", True, "self"),
+    ("", "deploy", False, "self"),
+    ("deploy", "deploy", False, "self"),
+    ("postgres", "root", True, "runuser"),
+    ("postgres", "deploy", False, "deferred"),
+])
+def test_postgres_run_as(run_as, user, is_root, how):
+    assert postgres_run_as(run_as, user, is_root) == how
+
+
+def test_postgres_is_deferred_when_not_root_and_another_user():
+    with mock.patch.object(baseline_facts.os, "geteuid", lambda: 1000), \
+         mock.patch.object(baseline_facts, "current_user", lambda: "deploy"):
+        assert baseline_facts.read_postgres(None, {"db": "tsh_erp", "run_as": "postgres"}) == {
+            "deferred": True, "run_as": "postgres"}
+
+
+def test_run_as_runs_the_command_through_runuser_in_tmp():
+    module = mock.Mock(check_mode=False, no_log_values=set())
+    module.get_bin_path.side_effect = lambda name, **kw: f"/usr/sbin/{name}"
+    Part(module, {}, run_as="postgres").run_command(["/usr/bin/psql", "-c", "select 1"], data="x")
+    module.run_command.assert_called_once_with(
+        ["/usr/sbin/runuser", "-u", "postgres", "--", "/usr/bin/psql", "-c", "select 1"], data="x", cwd="/tmp")
+
+
+def test_get_bin_path_required_raises_with_ansibles_message():
+    module = mock.Mock()
+    module.get_bin_path.return_value = None
+    with pytest.raises(PartFailed) as failed:
+        Part(module, {}).get_bin_path("no-such-binary-here", required=True)
+    assert failed.value.result["msg"].startswith("Failed to find required executable \"no-such-binary-here\"")
+    module.fail_json.assert_not_called()
+
+
+def test_the_redis_password_is_a_no_log_value():
+    module = mock.Mock(params={})
+    spec = baseline_facts.get_argument_spec()
+    assert spec["redis"]["options"]["password"]["no_log"] is True
+    assert spec["postgres"]["options"]["login_password"]["no_log"] is True
+    assert baseline_parts.Part(module, {}).no_log_values is module.no_log_values
