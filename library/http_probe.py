@@ -14,6 +14,9 @@ description:
   - Runs where the task runs. On the controller (with C(delegate_to=localhost)) it measures what users
     see, through the load balancer and TLS; on the target it measures the application alone on its
     local port. Run it both ways to show both in a report.
+  - On the controller (a C(local) connection, without become or environment) its action plugin runs
+    the probe in the task's own process, without starting a Python process for it; the options and
+    the result are the same.
   - Speaks HTTP/1.1 itself over the standard library's C(socket) and C(ssl), so it needs nothing but
     Python 3 on the host that runs it, and can see each phase of a request.
   - A failed request is a result, not a failed task. Each endpoint's RV(http_probe[].error) names the
@@ -404,193 +407,18 @@ http_probe:
           sample: 364
 """
 
-from ansible.module_utils.baseline_http import (
-    METHODS,
-    SAFE_METHODS,
-    Connection,
-    HttpError,
-    build_request,
-    fetch_certificate,
-    latency_summary,
-    ms,
-    parse_resolve,
-    parse_url,
-    route_for,
-    secret_header_values,
-    shared_argument_spec,
-    tls_context,
-)
+from ansible.module_utils.baseline_probe import probe_argument_spec, probe_endpoints
 from ansible.module_utils.basic import AnsibleModule
-
-BODY_KEEP_BYTES = 65536
 
 
 def get_argument_spec() -> dict:
     """The module's options (also used by the tests)."""
-    spec = dict(
-        endpoints=dict(
-            type="list", elements="dict", required=True,
-            options=dict(
-                name=dict(type="str"),
-                url=dict(type="str", required=True),
-                method=dict(type="str", default="GET", choices=list(METHODS)),
-                status_code=dict(type="list", elements="int", default=[200]),
-                headers=dict(type="dict", default={}, no_log=False),
-                body=dict(type="str"),
-                return_body=dict(type="bool", default=False),
-            ),
-        ),
-        warm_samples=dict(type="int", default=20),
-    )
-    spec.update(shared_argument_spec())
-    return spec
-
-
-def empty_result(endpoint: dict) -> dict:
-    """The shape of one endpoint's result before anything is known."""
-    result = {
-        "name": endpoint["name"], "url": endpoint["url"], "method": endpoint["method"],
-        "address": None, "port": None, "resolved_by": None, "skipped": False, "ok": False,
-        "status": None, "status_ok": False, "http_version": None, "bytes": None, "error": None,
-        "cold": {"dns_ms": None, "connect_ms": None, "tls_ms": None, "ttfb_ms": None, "total_ms": None},
-        "warm": dict(samples=0, connections=0, unexpected_status=0, error=None, **latency_summary([])),
-        "tls": None,
-    }
-    if endpoint["return_body"]:
-        result["body"] = None
-    return result
-
-
-def tls_facts(session) -> dict | None:
-    if session is None:
-        return None
-    facts = {"version": session.version, "cipher": session.cipher, "alpn": session.alpn,
-             "verified": session.verified}
-    certificate = session.certificate or {}
-    for key in ("subject", "issuer", "subject_alt_names", "not_before", "not_after", "days_left"):
-        facts[key] = certificate.get(key)
-    return facts
-
-
-def error_facts(error: HttpError) -> dict:
-    return {"kind": error.kind, "msg": error.msg}
-
-
-def status_error(endpoint: dict, exchange) -> dict:
-    expected = ", ".join(str(code) for code in endpoint["status_code"])
-    answer = f"{exchange.status} {exchange.reason}".strip()
-    return {"kind": "http_status",
-            "msg": f"{endpoint['method']} {endpoint['url']} answered {answer}, expected {expected}"}
-
-
-def warm_requests(connection: Connection, request: bytes, endpoint: dict, samples: int) -> dict:
-    """Send `samples` requests on the connection, reopening it (untimed) if the server closes it."""
-    latencies = []
-    connections = 0 if connection.sock is None else 1
-    unexpected, error = 0, None
-    head = endpoint["method"] == "HEAD"
-    for _ in range(samples):
-        try:
-            if connection.sock is None:
-                connection.open()
-                connections += 1
-            exchange = connection.exchange(request, head_request=head)
-        except HttpError as failure:
-            error = error_facts(failure)
-            break
-        latencies.append(exchange.total_s)
-        if exchange.status not in endpoint["status_code"]:
-            unexpected += 1
-    return dict(samples=len(latencies), connections=connections, unexpected_status=unexpected,
-                error=error, **latency_summary(latencies))
-
-
-def probe_endpoint(endpoint: dict, rules: dict, context, params: dict, check_mode: bool) -> dict:
-    """Probe one endpoint: a cold request on a new connection, then the warm ones on it.
-
-    `context` is the TLS client context for https URLs (None when no endpoint uses https).
-    """
-    result = empty_result(endpoint)
-    target = parse_url(endpoint["url"])
-    route = route_for(target, rules)
-    result.update(address=route.address, port=route.port, resolved_by=route.resolved_by)
-    if check_mode and endpoint["method"] not in SAFE_METHODS:
-        result["skipped"] = True
-        return result
-
-    connection = Connection(target, route, context if target.scheme == "https" else None, params["timeout_s"])
-    body = endpoint["body"].encode("utf-8") if endpoint["body"] is not None else None
-    request = build_request(endpoint["method"], target, endpoint["headers"], body)
-    head = endpoint["method"] == "HEAD"
-    keep = BODY_KEEP_BYTES if endpoint["return_body"] else 0
-    try:
-        try:
-            connection.open()
-            exchange = connection.exchange(request, head_request=head, keep_body=keep)
-        finally:
-            phases = connection.phases
-            result["address"] = connection.peer or route.address
-            result["tls"] = tls_facts(connection.tls)
-            result["cold"].update(
-                dns_ms=ms(phases["dns_s"]) if "dns_s" in phases else None,
-                connect_ms=ms(phases["connect_s"]) if "connect_s" in phases else None,
-                tls_ms=ms(phases["tls_s"]) if "tls_s" in phases else None,
-            )
-    except HttpError as failure:
-        result["error"] = error_facts(failure)
-        if failure.kind == "tls" and params["validate_certs"]:
-            result["tls"] = tls_facts(fetch_certificate(target, route, params["timeout_s"]))
-            if result["tls"] is not None:
-                result["tls"]["verified"] = False
-        connection.close()
-        return result
-
-    setup_s = sum(connection.phases.values())
-    result["cold"].update(ttfb_ms=ms(exchange.ttfb_s), total_ms=ms(setup_s + exchange.total_s))
-    result.update(status=exchange.status, status_ok=exchange.status in endpoint["status_code"],
-                  http_version=exchange.http_version, bytes=exchange.body_bytes)
-    if endpoint["return_body"]:
-        result["body"] = exchange.body.decode("utf-8", "replace")
-    if result["status_ok"]:
-        result["ok"] = True
-    else:
-        result["error"] = status_error(endpoint, exchange)
-    try:
-        result["warm"] = warm_requests(connection, request, endpoint, params["warm_samples"])
-    finally:
-        connection.close()
-    return result
+    return probe_argument_spec()
 
 
 def main():
     module = AnsibleModule(argument_spec=get_argument_spec(), supports_check_mode=True)
-    params = module.params
-    for endpoint in params["endpoints"]:
-        for secret in secret_header_values(endpoint["headers"]):
-            module.no_log_values.add(secret)
-
-    if params["warm_samples"] < 0:
-        module.fail_json(msg=f"warm_samples must be 0 or more, not {params['warm_samples']}")
-    if params["timeout_s"] <= 0:
-        module.fail_json(msg=f"timeout_s must be more than 0, not {params['timeout_s']}")
-    try:
-        rules = parse_resolve(params["resolve"])
-        targets = [parse_url(endpoint["url"]) for endpoint in params["endpoints"]]
-        for endpoint, target in zip(params["endpoints"], targets):
-            endpoint["name"] = endpoint["name"] or target.path.split("?")[0]
-        context = None
-        if any(target.scheme == "https" for target in targets):
-            context = tls_context(params["validate_certs"], params["ca_path"])
-    except ValueError as exc:
-        module.fail_json(msg=f"unable to probe: {exc}")
-    names = [endpoint["name"] for endpoint in params["endpoints"]]
-    duplicates = sorted({name for name in names if names.count(name) > 1})
-    if duplicates:
-        module.fail_json(msg=f"unable to probe: endpoint names must be unique, repeated: {', '.join(duplicates)}")
-
-    results = [probe_endpoint(endpoint, rules, context, params, module.check_mode)
-               for endpoint in params["endpoints"]]
-    module.exit_json(changed=False, http_probe=results)
+    module.exit_json(changed=False, http_probe=probe_endpoints(module))
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ def load_action_plugin(name):
     return plugin
 
 
-def run_playbook(tmp_path, tasks, *args):
+def run_playbook(tmp_path, tasks, *args, env=None):
     """Run tasks in a play on localhost with the project's configuration; (exit status, output)."""
     import subprocess
 
@@ -41,9 +41,9 @@ def run_playbook(tmp_path, tasks, *args):
                                          "tasks": tasks}]))
     command = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local",
                "-e", f"ansible_python_interpreter={sys.executable}", str(playbook), *args]
-    env = dict(os.environ, ANSIBLE_CONFIG=str(PROJECT / "ansible.cfg"), ANSIBLE_FORCE_COLOR="false",
-               ANSIBLE_STDOUT_CALLBACK="default")
-    done = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, env=env, check=False)
+    environment = dict(os.environ, ANSIBLE_CONFIG=str(PROJECT / "ansible.cfg"), ANSIBLE_FORCE_COLOR="false",
+                       ANSIBLE_STDOUT_CALLBACK="default", **(env or {}))
+    done = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, env=environment, check=False)
     return done.returncode, done.stdout + done.stderr
 
 
