@@ -177,4 +177,7 @@ class ActionModule(ActionBase):
             lock = take(path, wait_s, os.getppid()) if args["state"] == "present" else release(path, args["token"])
         except LockError as exc:
             return dict(result, failed=True, msg=str(exc), **({"lock": exc.lock} if exc.lock else {}))
+        if lock["waited_for"]:
+            result["warnings"] = [f"waited {lock['waited_s']} s for another baseline run "
+                                  f"({describe_holder(lock['waited_for'])}) to release {path}"]
         return dict(result, changed=lock["state"] in ("taken", "released"), lock=lock)

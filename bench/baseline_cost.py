@@ -55,9 +55,13 @@ GOAL_RATIO = 1.5
 # Actions that run no module: the controller does them alone (templating, variables, messages).
 CONTROLLER_ACTIONS = {"set_fact", "debug", "set_stats", "fail", "assert", "validate_argument_spec", "meta",
                       "include_vars", "include_tasks", "import_tasks", "include_role", "add_host", "group_by"}
+# The project's action plugins that work in the task's own process on the controller (http_probe
+# only on a local connection: the role's public probe).
+IN_PROCESS_ACTIONS = {"baseline_lock", "baseline_files"}
 WHERE = {
     "target": "modules on the target (an SSH round trip each)",
     "controller": "modules on the controller (a local Python process each)",
+    "in-process": "action plugins in the task's process (lock, public probe, report files)",
     "templating": "controller alone (set_fact, debug: templating)",
     "skipped": "skipped tasks (conditions evaluated)",
 }
@@ -100,9 +104,13 @@ def task_where(task: dict) -> str:
     hosts = task["hosts"].values()
     if all(h.get("status") == "skipped" for h in hosts):
         return "skipped"
-    if task["action"].rsplit(".", 1)[-1] in CONTROLLER_ACTIONS:
+    action = task["action"].rsplit(".", 1)[-1]
+    if action in CONTROLLER_ACTIONS:
         return "templating"
-    if any(h.get("delegated_to") in ("localhost", "127.0.0.1") for h in hosts):
+    delegated = any(h.get("delegated_to") in ("localhost", "127.0.0.1") for h in hosts)
+    if action in IN_PROCESS_ACTIONS or (action == "http_probe" and delegated):
+        return "in-process"
+    if delegated:
         return "controller"
     return "target"
 
@@ -171,7 +179,7 @@ def controller_split(bench: Bench) -> None:
         (inventory / "host_vars" / entry.name).symlink_to(entry.resolve())
     (inventory / "host_vars" / "localhost.yml").write_text(f"ansible_python_interpreter: {wrapper}\n")
     run = bench.baseline(inventory)
-    modules = read_module_log(log.read_text())
+    modules = read_module_log(log.read_text()) if log.exists() else []  # none: every local task ran in-process
     local_cpu = sum(m["cpu_s"] for m in modules)
     by_module = collections.defaultdict(list)
     for module in modules:

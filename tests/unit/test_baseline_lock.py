@@ -100,9 +100,12 @@ def test_describe_holder():
 
 
 def test_the_action_in_a_playbook(tmp_path):
-    """Through ansible-playbook: the holder is the run's process, check mode takes nothing, bad
+    """Through ansible-playbook: check mode takes nothing, a wait for another run is a warning, bad
     arguments are named, and the lock is released with its token."""
+    (tmp_path / "reports").mkdir()
     path = str(tmp_path / "reports" / "x.lock")
+    held_by(tmp_path / "reports" / "x.lock", os.getpid())  # another run: this test's process
+    threading.Timer(2.0, os.unlink, [path]).start()
     status, output = run_playbook(tmp_path, [
         {"name": "Check mode", "baseline_lock": {"path": path}, "check_mode": True, "register": "checked"},
         {"name": "Take", "baseline_lock": {"path": path}, "register": "taken"},
@@ -123,4 +126,5 @@ def test_the_action_in_a_playbook(tmp_path):
         ]}},
     ])
     assert status == 0, output
+    assert "[WARNING]: waited" in output and f"s for another baseline run (pid {os.getpid()} on " in output
     assert not os.path.exists(path)
