@@ -26,16 +26,14 @@ or against any local server, e.g. ``--url http://127.0.0.1:8002/health``.
 import argparse
 import statistics
 import subprocess
-import sys
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(PROJECT / "library"))
 import ansible.module_utils  # the project's module_utils join Ansible's package below
 
 ansible.module_utils.__path__.append(str(PROJECT / "module_utils"))
-import http_probe
 from ansible.module_utils.baseline_http import parse_resolve, percentile, tls_context
+from ansible.module_utils.baseline_probe import probe_endpoint
 from benchlib import Row, verdict, write_rows
 
 COLD_PHASES = ("dns_ms", "connect_ms", "tls_ms", "ttfb_ms")
@@ -49,7 +47,7 @@ def probe(args) -> dict:
     params = {"validate_certs": not args.insecure, "ca_path": args.cacert, "timeout_s": 10.0,
               "warm_samples": args.samples}
     context = tls_context(not args.insecure, args.cacert)
-    result = http_probe.probe_endpoint(endpoint, parse_resolve(args.resolve), context, params, check_mode=False)
+    result = probe_endpoint(endpoint, parse_resolve(args.resolve), context, params, check_mode=False)
     if result["error"] or result["warm"]["samples"] != args.samples:
         raise SystemExit(f"probe failed: {result['error'] or result['warm']['error']}")
     return result

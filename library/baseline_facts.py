@@ -1,3 +1,7 @@
+#!/usr/bin/python
+"""Ansible module: a post-deploy baseline's facts of one host (units, live colour, journal, Redis,
+PostgreSQL, local probe) in one module run."""
+
 from __future__ import annotations
 
 DOCUMENTATION = r"""
