@@ -27,7 +27,7 @@ VENV_BIN = PROJECT / ".venv" / "bin"
 TARGET_SCRIPT = PROJECT / "testbed" / "target"
 DEMO_GROUP_VARS = PROJECT / "inventory" / "demo" / "group_vars" / "erp.yml"
 CALLBACK_PLUGINS = PROJECT / "bench" / "callback_plugins"
-CONTAINER_PREFIX = "deploy-baseline-"  # testbed/target names the container of target NAME so
+CONTAINER_PREFIX = os.environ.get("DEMO_CONTAINER_PREFIX", "deploy-baseline-")  # testbed/target names the container of target NAME so
 
 
 def tool(name: str) -> str:

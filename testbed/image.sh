@@ -31,6 +31,7 @@ if ! mmdebstrap --quiet --variant=apt --include="$packages" \
     --dpkgopt='path-exclude=/usr/share/locale/*' \
     --customize-hook='echo -n > "$1/etc/machine-id"' \
     --customize-hook='chroot "$1" systemctl mask getty@tty1.service console-getty.service systemd-logind.service >/dev/null' \
+    --customize-hook='chroot "$1" systemctl disable prometheus-node-exporter.service >/dev/null 2>&1' \
     --customize-hook='mkdir -p "$1/root/.ssh" && chmod 700 "$1/root/.ssh"' \
     --customize-hook='echo "PermitRootLogin prohibit-password" > "$1/etc/ssh/sshd_config.d/10-demo.conf"' \
     bookworm "$work/rootfs.tar" > "$work/build.log" 2>&1; then

@@ -60,13 +60,16 @@ def test_a_start_that_fails_removes_the_container():
     assert containers() == before
 
 
+CLASH = os.environ.get("DEMO_CONTAINER_PREFIX", "deploy-baseline-") + "pytest-clash"
+
+
 def test_a_second_target_of_the_same_name_is_refused():
-    subprocess.run(["podman", "create", "--name", "deploy-baseline-pytest-clash", "localhost/deploy-baseline-target"],
+    subprocess.run(["podman", "create", "--name", CLASH, "localhost/deploy-baseline-target"],
                    env=ENV, check=True, capture_output=True)
     try:
         run = subprocess.run([TARGET, "up", "pytest-clash"], env=ENV, capture_output=True, text=True)
         assert run.returncode != 0
         assert "a target named pytest-clash already exists" in run.stderr
-        assert "deploy-baseline-pytest-clash" in containers()
+        assert CLASH in containers()
     finally:
-        subprocess.run(["podman", "rm", "--force", "deploy-baseline-pytest-clash"], env=ENV, capture_output=True)
+        subprocess.run(["podman", "rm", "--force", CLASH], env=ENV, capture_output=True)
