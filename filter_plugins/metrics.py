@@ -59,7 +59,7 @@ FAMILIES = {
     "host_reachable": "1 when the host could be reached over SSH, 0 when it could not.",
     "verdict_status": "Overall verdict of the baseline: 1 for its status, 0 for the others.",
     "part_measured": "1 when the part (Application, Redis, ...) could be measured, 0 when it could not.",
-    "summary_regressed": "1 when the summary figure regressed against the previous baseline beyond the noise "
+    "figure_regressed": "1 when the summary figure regressed against the previous baseline beyond the noise "
                          "(baseline_noise_pct), else 0; figure names its metric.",
     "app_restarts": "How many times systemd restarted the live unit automatically since it was started (NRestarts).",
     "tls_cert_expiry_timestamp_seconds": "When the earliest TLS certificate the endpoints presented expires "
@@ -205,7 +205,7 @@ def baseline_prometheus(record, max_age_s=None):
     for figure in SUMMARY_FIGURES:
         value = _value(summary.get(figure.key), figure.divisor, f"summary.{figure.key}")
         lines += _family(figure.name, [(base, value)], figure.help)
-    lines += _family("summary_regressed", [((*base, ("figure", name)), value) for name, value in _regressions(record)])
+    lines += _family("figure_regressed", [((*base, ("figure", name)), value) for name, value in _regressions(record)])
     restarts = (facts.get("unit") or {}).get("restarts")
     lines += _family("app_restarts", [(base, _value(restarts, 1, "unit.restarts"))])
     lines += _family("tls_cert_expiry_timestamp_seconds",

@@ -30,7 +30,7 @@ BASE_LABELS = {"host": "demo", "service": "tsh_erp", "color": "green", "environm
 WRITTEN = FIXTURES / "history" / "20261129T185723Z.yml"
 # Families without a unit: a 0/1 state or a count.
 UNITLESS = {"deploy_baseline_host_reachable", "deploy_baseline_verdict_status", "deploy_baseline_journal_errors",
-            "deploy_baseline_endpoint_ok", "deploy_baseline_part_measured", "deploy_baseline_summary_regressed",
+            "deploy_baseline_endpoint_ok", "deploy_baseline_part_measured", "deploy_baseline_figure_regressed",
             "deploy_baseline_app_restarts"}
 DAILY_S = 26 * 3600
 # Summary figure -> (metric, divisor from the record's unit to the base unit).
@@ -263,12 +263,12 @@ def test_regressions_against_the_previous_baseline_per_figure():
                   cache_hit_rate_pct=None)
     families = parse(F["baseline_prometheus"](record(history=[{"summary": slower,
                                                                "measured_at": "2026-11-28T18:16:00Z"}])))
-    regressed = labelled(families, "deploy_baseline_summary_regressed", "figure")
+    regressed = labelled(families, "deploy_baseline_figure_regressed", "figure")
     assert regressed["deploy_baseline_api_response_cold_seconds"] == 1
     assert regressed["deploy_baseline_app_memory_bytes"] == 0
     assert "deploy_baseline_cache_hit_ratio" not in regressed  # not measured before: nothing to compare
     assert set(regressed) <= set(metric_names())
-    assert "deploy_baseline_summary_regressed" not in parse(F["baseline_prometheus"](record()))  # no history
+    assert "deploy_baseline_figure_regressed" not in parse(F["baseline_prometheus"](record()))  # no history
 
 
 def test_restarts_and_the_earliest_certificate_expiry():
