@@ -1,6 +1,9 @@
 """Every PromQL expression of the alert rules and the Grafana dashboard, as a Prometheus can evaluate it.
 
-    python tests/prometheus_queries.py     # prints them as JSON: [{"where": ..., "expr": ...}, ...]
+    python tests/prometheus_queries.py             # prints them as JSON: [{"where": ..., "expr": ...}, ...]
+    python tests/prometheus_queries.py --evaluate http://127.0.0.1:9090 [SECONDS]
+        # evaluates each over the last SECONDS (600) as Grafana does, prints how many series each
+        # returned, and exits 1 when one returned none or failed
 
 The unit tests check the metric names they use against filter_plugins/metrics.py; the prometheus
 scenario (molecule/prometheus) evaluates each against a real Prometheus and expects data.
@@ -16,6 +19,10 @@ from __future__ import annotations
 
 import json
 import re
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 import yaml
@@ -110,5 +117,45 @@ def queries(rules: Path = RULES, dashboard_path: Path = DASHBOARD) -> list[dict]
     return found
 
 
+def _api(url: str, path: str, params: dict) -> dict:
+    request = urllib.request.Request(f"{url.rstrip('/')}/api/v1/{path}", data=urllib.parse.urlencode(params).encode())
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.load(response)["data"]
+    except urllib.error.HTTPError as exc:
+        return {"error": json.load(exc).get("error", str(exc))}
+
+
+def evaluate(url: str, seconds: float = 600) -> list[dict]:
+    """Each query evaluated over the last seconds of Prometheus' clock: {where, expr, series, error}."""
+    now = float(_api(url, "query", {"query": "time()"})["result"][1])
+    found = []
+    for query in queries():
+        data = _api(url, "query_range", {"query": query["expr"], "start": now - seconds, "end": now, "step": 1})
+        found.append(dict(query, series=len(data.get("result", [])), error=data.get("error")))
+    return found
+
+
+def main(argv: list[str]) -> int:
+    if not argv:
+        print(json.dumps(queries(), indent=1))
+        return 0
+    if argv[0] != "--evaluate" or len(argv) not in (2, 3):
+        print(__doc__, file=sys.stderr)
+        return 2
+    try:
+        results = evaluate(argv[1], float(argv[2]) if len(argv) == 3 else 600)
+    except (OSError, KeyError, ValueError) as exc:
+        print(f"unable to query Prometheus at {argv[1]}: {exc}", file=sys.stderr)
+        return 2
+    empty = [r for r in results if not r["series"]]
+    for r in results:
+        print(f"{r['series']:3} series  {r['where']}: {r['expr']}" + (f"  ERROR {r['error']}" if r["error"] else ""))
+    if empty:
+        print(f"no data from {len(empty)} of {len(results)} expressions: "
+              + "; ".join(r["where"] for r in empty), file=sys.stderr)
+    return 1 if empty else 0
+
+
 if __name__ == "__main__":
-    print(json.dumps(queries(), indent=1))
+    sys.exit(main(sys.argv[1:]))
