@@ -9,6 +9,9 @@ A figure that was not measured (null in the record) gets no sample, and a family
 is left out: in PromQL a missing series says "unknown", where a 0 would say "measured, zero".
 Samples carry no timestamp (the textfile collector refuses them);
 ``deploy_baseline_last_run_timestamp_seconds`` says when the figures were taken.
+
+``metric_names()`` lists every family the export can write: the alert rules (prometheus/) and the
+Grafana dashboard (grafana/) are checked against it (tests/unit/test_prometheus_rules.py).
 """
 
 from __future__ import annotations
@@ -48,6 +51,22 @@ SUMMARY_FIGURES = (
     Figure("error_count", "journal_errors", "Errors in the live unit's journal since it started."),
 )
 
+# Every family but the summary and endpoint figures: name (without the prefix) -> HELP.
+FAMILIES = {
+    "last_run_timestamp_seconds": "When the baseline was measured, in seconds since the epoch.",
+    "max_age_seconds": "How old the baseline may get before the next one is overdue (its schedule and a margin).",
+    "deploy_timestamp_seconds": "When the live unit started, in seconds since the epoch.",
+    "host_reachable": "1 when the host could be reached over SSH, 0 when it could not.",
+    "verdict_status": "Overall verdict of the baseline: 1 for its status, 0 for the others.",
+    "part_measured": "1 when the part (Application, Redis, ...) could be measured, 0 when it could not.",
+    "figure_regressed": "1 when the summary figure regressed against the previous baseline beyond the noise "
+                         "(baseline_noise_pct), else 0; figure names its metric.",
+    "app_restarts": "How many times systemd restarted the live unit automatically since it was started (NRestarts).",
+    "tls_cert_expiry_timestamp_seconds": "When the earliest TLS certificate the endpoints presented expires "
+                                         "(notAfter), in seconds since the epoch.",
+    "endpoint_ok": "1 when the endpoint answered with an expected status, else 0.",
+}
+
 ENDPOINT_FIGURES = (
     ("cold", "total_ms", "endpoint_cold_seconds", "Response time of the endpoint's cold request (new connection)."),
     ("warm", "p50_ms", "endpoint_warm_p50_seconds", "Median response time of the endpoint's warm requests."),
@@ -56,6 +75,15 @@ ENDPOINT_FIGURES = (
 
 # Where the endpoints were probed from, as the value of the "via" label.
 PROBES = (("http_public", "public"), ("http_local", "local"))
+
+# Parts without a status of their own in the record (baseline.py's _UNSTATUSED_PARTS): facts key -> name.
+UNSTATUSED_PARTS = (("journal", "Journal"), ("load", "Concurrency test"))
+
+
+def metric_names():
+    """Every metric name the export can write, with its prefix."""
+    names = [*FAMILIES, *(f.name for f in SUMMARY_FIGURES), *(name for _, _, name, _ in ENDPOINT_FIGURES)]
+    return [PREFIX + name for name in names]
 
 
 def _epoch_seconds(when, what):
@@ -92,12 +120,13 @@ def _labels(labels):
     return "{" + ",".join(f'{name}="{_escape_label(value)}"' for name, value in labels) + "}"
 
 
-def _family(name, help_text, samples):
+def _family(name, samples, help_text=None):
     """HELP, TYPE and sample lines of one gauge; nothing when no sample has a value."""
     lines = [f"{PREFIX}{name}{_labels(labels)} {value}" for labels, value in samples if value is not None]
     if not lines:
         return []
-    return [f"# HELP {PREFIX}{name} {_escape_help(help_text)}", f"# TYPE {PREFIX}{name} gauge", *lines]
+    return [f"# HELP {PREFIX}{name} {_escape_help(help_text or FAMILIES[name])}", f"# TYPE {PREFIX}{name} gauge",
+            *lines]
 
 
 def _endpoints(facts):
@@ -110,13 +139,51 @@ def _endpoints(facts):
     return found
 
 
-def baseline_prometheus(record):
-    """A baseline record (schemas/baseline.schema.json) as Prometheus text exposition format."""
+def _parts_measured(record):
+    """(part, 1 or 0) of each part the baseline measured or tried to; a failed part was not measured."""
+    parts = [(name, "0" if (part or {}).get("status") == "failed" else "1")
+             for name, part in (record.get("status") or {}).items()]
+    facts, problems = record.get("facts") or {}, record.get("problems") or {}
+    for key, name in UNSTATUSED_PARTS:
+        if facts.get(key):
+            parts.append((name, "1"))
+        elif key in problems:
+            parts.append((name, "0"))
+    return parts
+
+
+def _regressions(record):
+    """(metric, 1 or 0) of each summary figure compared with the previous baseline (both measured)."""
+    names = {f.key: PREFIX + f.name for f in SUMMARY_FIGURES}
+    rows = (record.get("comparison") or {}).get("rows") or []
+    return [(names[r["metric"]], "1" if r.get("regression") else "0")
+            for r in rows if r.get("metric") in names and r.get("delta_pct") is not None]
+
+
+def _certificate_expiry(endpoints):
+    """(via, earliest notAfter in epoch seconds) of each probe whose endpoints presented a certificate."""
+    earliest = {}
+    for via, e in endpoints:
+        not_after = (e.get("tls") or {}).get("not_after")
+        if not_after:
+            when = _epoch_seconds(not_after, f"{e['name']} tls.not_after")
+            earliest[via] = min(when, earliest.get(via, when))
+    return sorted(earliest.items())
+
+
+def baseline_prometheus(record, max_age_s=None):
+    """A baseline record (schemas/baseline.schema.json) as Prometheus text exposition format.
+
+    max_age_s: how old the baseline may get before the next one is overdue, exported for the
+    stale-baseline alert; None writes no such metric.
+    """
     if not isinstance(record, dict) or not isinstance(record.get("summary"), dict):
         raise AnsibleFilterError("baseline_prometheus: expected a baseline record with a summary")
     missing = [k for k in ("host", "service", "environment", "measured_at") if not record.get(k)]
     if missing:
         raise AnsibleFilterError(f"baseline_prometheus: the record has no {', '.join(missing)}")
+    if max_age_s is not None and not (_value(max_age_s, 1, "max_age_s") and max_age_s > 0):
+        raise AnsibleFilterError(f"baseline_prometheus: max_age_s must be a positive number, got {max_age_s!r}")
     base = (("host", record["host"]), ("service", record["service"]), ("color", record.get("color") or ""),
             ("environment", record["environment"]))
     summary = record["summary"]
@@ -124,31 +191,34 @@ def baseline_prometheus(record):
     if status not in STATUSES:
         raise AnsibleFilterError(f"baseline_prometheus: unknown verdict status {status!r}; expected one of "
                                  f"{', '.join(STATUSES)}")
+    facts = record.get("facts") or {}
+    endpoints = _endpoints(facts)
 
-    lines = _family("last_run_timestamp_seconds", "When the baseline was measured, in seconds since the epoch.",
-                    [(base, str(_epoch_seconds(record["measured_at"], "measured_at")))])
+    lines = _family("last_run_timestamp_seconds", [(base, str(_epoch_seconds(record["measured_at"], "measured_at")))])
+    lines += _family("max_age_seconds", [(base, _value(max_age_s, 1, "max_age_s"))])
     if record.get("deployed_at"):
-        lines += _family("deploy_timestamp_seconds", "When the live unit started, in seconds since the epoch.",
-                         [(base, str(_epoch_seconds(record["deployed_at"], "deployed_at")))])
-    lines += _family("host_reachable", "1 when the host could be reached over SSH, 0 when it could not.",
-                     [(base, "1" if record.get("reachable") else "0")])
-    lines += _family("verdict_status",
-                     "Overall verdict of the baseline: 1 for its status, 0 for the others.",
-                     [((*base, ("status", s)), "1" if s == status else "0") for s in STATUSES])
+        deployed = _epoch_seconds(record["deployed_at"], "deployed_at")
+        lines += _family("deploy_timestamp_seconds", [(base, str(deployed))])
+    lines += _family("host_reachable", [(base, "1" if record.get("reachable") else "0")])
+    lines += _family("verdict_status", [((*base, ("status", s)), "1" if s == status else "0") for s in STATUSES])
+    lines += _family("part_measured", [((*base, ("part", part)), value) for part, value in _parts_measured(record)])
     for figure in SUMMARY_FIGURES:
-        lines += _family(figure.name, figure.help,
-                         [(base, _value(summary.get(figure.key), figure.divisor, f"summary.{figure.key}"))])
+        value = _value(summary.get(figure.key), figure.divisor, f"summary.{figure.key}")
+        lines += _family(figure.name, [(base, value)], figure.help)
+    lines += _family("figure_regressed", [((*base, ("figure", name)), value) for name, value in _regressions(record)])
+    restarts = (facts.get("unit") or {}).get("restarts")
+    lines += _family("app_restarts", [(base, _value(restarts, 1, "unit.restarts"))])
+    lines += _family("tls_cert_expiry_timestamp_seconds",
+                     [((*base, ("via", via)), str(when)) for via, when in _certificate_expiry(endpoints)])
 
-    endpoints = _endpoints(record.get("facts") or {})
-    lines += _family("endpoint_ok", "1 when the endpoint answered with an expected status, else 0.",
-                     [((*base, ("endpoint", e["name"]), ("via", via)), "1" if e.get("ok") else "0")
-                      for via, e in endpoints])
+    lines += _family("endpoint_ok", [((*base, ("endpoint", e["name"]), ("via", via)), "1" if e.get("ok") else "0")
+                                     for via, e in endpoints])
     for phase, key, name, help_text in ENDPOINT_FIGURES:
         # A failed request's time says nothing about the service's latency: only answered endpoints count.
-        lines += _family(name, help_text, [
+        lines += _family(name, [
             ((*base, ("endpoint", e["name"]), ("via", via)),
              _value((e.get(phase) or {}).get(key) if e.get("ok") else None, 1000, f"{e['name']} {phase}.{key}"))
-            for via, e in endpoints])
+            for via, e in endpoints], help_text)
     return "\n".join(lines) + "\n"
 
 

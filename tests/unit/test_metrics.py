@@ -16,7 +16,7 @@ import yaml
 from ansible.errors import AnsibleFilterError
 from baseline import FilterModule as BaselineFilters
 from conftest import FIXTURES, PROJECT
-from metrics import FilterModule
+from metrics import FilterModule, metric_names
 from prometheus_client.parser import text_string_to_metric_families
 
 F = FilterModule().filters()
@@ -30,7 +30,9 @@ BASE_LABELS = {"host": "demo", "service": "tsh_erp", "color": "green", "environm
 WRITTEN = FIXTURES / "history" / "20261129T185723Z.yml"
 # Families without a unit: a 0/1 state or a count.
 UNITLESS = {"deploy_baseline_host_reachable", "deploy_baseline_verdict_status", "deploy_baseline_journal_errors",
-            "deploy_baseline_endpoint_ok"}
+            "deploy_baseline_endpoint_ok", "deploy_baseline_part_measured", "deploy_baseline_figure_regressed",
+            "deploy_baseline_app_restarts"}
+DAILY_S = 26 * 3600
 # Summary figure -> (metric, divisor from the record's unit to the base unit).
 SUMMARY_METRICS = {
     "api_response_time_cold_ms": ("deploy_baseline_api_response_cold_seconds", 1000),
@@ -80,7 +82,7 @@ def only_value(families, name):
 
 
 def test_written_baseline_matches_golden():
-    text = F["baseline_prometheus"](written())
+    text = F["baseline_prometheus"](written(), DAILY_S)
     path = GOLDEN / "metrics_written.prom"
     if os.environ.get("UPDATE_GOLDEN"):
         path.write_text(text)
@@ -89,8 +91,9 @@ def test_written_baseline_matches_golden():
 
 def test_names_types_help_and_labels_follow_prometheus_conventions():
     rec = written()
-    text = F["baseline_prometheus"](rec)
+    text = F["baseline_prometheus"](rec, DAILY_S)
     families = parse(text)
+    assert sorted(families) == sorted(metric_names())  # a whole baseline writes every family the list names
     labels = {"host": rec["host"], "service": rec["service"], "color": rec["color"],
               "environment": rec["environment"]}
     assert len(families) == text.count("# TYPE ")  # every family the parser saw has one TYPE line
@@ -228,3 +231,72 @@ def test_prometheus_path(path, dest, where):
 def test_prometheus_path_errors(path, dest, message):
     with pytest.raises(AnsibleFilterError, match=re.escape(message)):
         F["prometheus_path"](path, "/r/demo", dest)
+
+
+def labelled(families, name, label):
+    """{label value: sample value} of a family."""
+    return {dict(labels)[label]: value for labels, value in samples(families, name).items()}
+
+
+def test_parts_measured_say_which_part_could_not_be_measured():
+    families = parse(F["baseline_prometheus"](record()))
+    assert labelled(families, "deploy_baseline_part_measured", "part") == {
+        "Application": 1, "Redis": 1, "Database": 1, "Public URL": 1, "Journal": 1, "Concurrency test": 1}
+    unreachable = {"unreachable": True, "msg": "ssh: connect refused"}
+    rec = record({s: unreachable for s in ("units", "journal", "redis", "postgres")} | {"load": {"skipped": True}},
+                 color="", unreachable_reason="ssh: connect refused")
+    parts = labelled(parse(F["baseline_prometheus"](rec)), "deploy_baseline_part_measured", "part")
+    assert parts == {"Application": 0, "Redis": 0, "Database": 0, "Public URL": 1}
+
+
+def test_a_part_that_answered_with_an_error_was_measured():
+    down = {"changed": False, "redis": {"reachable": False, "error_kind": "refused",
+                                         "error": "unable to connect to Redis at 127.0.0.1:6379: Connection refused"}}
+    families = parse(F["baseline_prometheus"](record({"redis": down})))
+    assert labelled(families, "deploy_baseline_part_measured", "part")["Redis"] == 1
+    assert labelled(families, "deploy_baseline_verdict_status", "status")["critical"] == 1
+
+
+def test_regressions_against_the_previous_baseline_per_figure():
+    rec = record()
+    slower = dict(rec["summary"], api_response_time_cold_ms=rec["summary"]["api_response_time_cold_ms"] / 2,
+                  cache_hit_rate_pct=None)
+    families = parse(F["baseline_prometheus"](record(history=[{"summary": slower,
+                                                               "measured_at": "2026-11-28T18:16:00Z"}])))
+    regressed = labelled(families, "deploy_baseline_figure_regressed", "figure")
+    assert regressed["deploy_baseline_api_response_cold_seconds"] == 1
+    assert regressed["deploy_baseline_app_memory_bytes"] == 0
+    assert "deploy_baseline_cache_hit_ratio" not in regressed  # not measured before: nothing to compare
+    assert set(regressed) <= set(metric_names())
+    assert "deploy_baseline_figure_regressed" not in parse(F["baseline_prometheus"](record()))  # no history
+
+
+def test_restarts_and_the_earliest_certificate_expiry():
+    rec = record()
+    families = parse(F["baseline_prometheus"](rec))
+    assert only_value(families, "deploy_baseline_app_restarts") == rec["facts"]["unit"]["restarts"]
+    expiry = {dict(labels)["via"]: value
+              for labels, value in samples(families, "deploy_baseline_tls_cert_expiry_timestamp_seconds").items()}
+    earliest = min(datetime.fromisoformat(e["tls"]["not_after"].replace("Z", "+00:00")).timestamp()
+                   for e in rec["facts"]["http_public"] if (e.get("tls") or {}).get("not_after"))
+    assert expiry == {"public": earliest}
+    soon = [dict(e, tls=dict(e["tls"], not_after="2026-12-01T00:00:00Z")) if i == 1 else e
+            for i, e in enumerate(rec["facts"]["http_public"])]
+    families = parse(F["baseline_prometheus"](dict(rec, facts=dict(rec["facts"], http_public=soon))))
+    assert only_value(families, "deploy_baseline_tls_cert_expiry_timestamp_seconds") == 1796083200
+
+
+def test_max_age_is_written_when_given():
+    assert "deploy_baseline_max_age_seconds" not in parse(F["baseline_prometheus"](record()))
+    families = parse(F["baseline_prometheus"](record(), 3600))
+    assert only_value(families, "deploy_baseline_max_age_seconds") == 3600
+
+
+@pytest.mark.parametrize(("max_age", "message"), [
+    (0, "baseline_prometheus: max_age_s must be a positive number, got 0"),
+    (-5, "baseline_prometheus: max_age_s must be a positive number, got -5"),
+    ("1d", "baseline_prometheus: max_age_s must be a finite number, got '1d'"),
+])
+def test_max_age_errors(max_age, message):
+    with pytest.raises(AnsibleFilterError, match=re.escape(message)):
+        F["baseline_prometheus"](record(), max_age)
