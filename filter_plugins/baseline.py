@@ -449,12 +449,20 @@ def _schedule(record):
     ]
 
 
+def _history_source(source, read):
+    """Where the earlier baselines came from: {store, location, count (held there), read, error}."""
+    source = source if isinstance(source, dict) else {}
+    return {"store": source.get("store", "controller"), "location": source.get("location"),
+            "count": source.get("count", read), "read": read, "error": source.get("error") or None}
+
+
 def baseline_record(results, context):
     """The whole baseline of one host from its registered module results and the run's context.
 
     results: registered results by section (units, journal, redis, postgres, http_local,
     http_public, load). context: host, environment, service, color, measured_at, public_url,
-    unreachable_reason, thresholds, targets, known_issues, history, noise_pct.
+    unreachable_reason, thresholds, targets, known_issues, history, noise_pct, history_source
+    ({store, location, count, error}: where the history was read and how many baselines it holds).
     """
     if not isinstance(results, dict) or not isinstance(context, dict):
         raise AnsibleFilterError("baseline_record: expected the results and the context as dicts")
@@ -514,6 +522,7 @@ def baseline_record(results, context):
         "known_issues": known_issues((facts.get("journal") or {}).get("groups", []),
                                      context.get("known_issues") or []),
         "comparison": {
+            "history": _history_source(context.get("history_source"), len(history)),
             "previous_measured_at": previous.get("measured_at") if previous else None,
             "rows": compare_baselines(summary, (previous or {}).get("summary"), context.get("noise_pct", 10)),
         },
