@@ -449,12 +449,24 @@ def _schedule(record):
     ]
 
 
+VERDICT_TEXT = {"ok": "Good", "pending": "Good", "warning": "Needs attention", "critical": "Critical",
+                "failed": "Incomplete: some parts could not be measured"}
+
+
+def _history_source(source, read):
+    """Where the earlier baselines came from: {store, location, count (held there), read, error}."""
+    source = source if isinstance(source, dict) else {}
+    return {"store": source.get("store", "controller"), "location": source.get("location"),
+            "count": source.get("count", read), "read": read, "error": source.get("error") or None}
+
+
 def baseline_record(results, context):
     """The whole baseline of one host from its registered module results and the run's context.
 
     results: registered results by section (units, journal, redis, postgres, http_local,
     http_public, load). context: host, environment, service, color, measured_at, public_url,
-    unreachable_reason, thresholds, targets, known_issues, history, noise_pct.
+    unreachable_reason, thresholds, targets, known_issues, history, noise_pct, history_source
+    ({store, location, count, error}: where the history was read and how many baselines it holds).
     """
     if not isinstance(results, dict) or not isinstance(context, dict):
         raise AnsibleFilterError("baseline_record: expected the results and the context as dicts")
@@ -514,6 +526,7 @@ def baseline_record(results, context):
         "known_issues": known_issues((facts.get("journal") or {}).get("groups", []),
                                      context.get("known_issues") or []),
         "comparison": {
+            "history": _history_source(context.get("history_source"), len(history)),
             "previous_measured_at": previous.get("measured_at") if previous else None,
             "rows": compare_baselines(summary, (previous or {}).get("summary"), context.get("noise_pct", 10)),
         },
@@ -530,10 +543,38 @@ def baseline_record(results, context):
     worst = _worst([s["status"] for s in record["status"].values()]
                    + [v["status"] for v in record["verdicts"] if v["status"] != "pending"]
                    + ["failed" for _ in problems])
-    record["verdict"] = {"status": worst, "text": {
-        "ok": "Good", "pending": "Good", "warning": "Needs attention",
-        "critical": "Critical", "failed": "Incomplete: some parts could not be measured"}[worst]}
+    record["verdict"] = {"status": worst, "text": VERDICT_TEXT[worst]}
     return record
+
+
+def baseline_fleet(hosts, measured, earlier, folder=""):
+    """The fleet summary's rows, one per host of the fleet (sorted), whichever job measured it.
+
+    hosts: every host of the fleet (the inventory's, not only this job's: a sliced job measures a
+    part). measured: the records this job built. earlier: the heads (baseline_history) of the
+    latest baselines of the hosts this job did not measure, read from `folder`. Returns
+    {rows, hosts, with_baseline, this_run} (the counts); a row is {host, measured_at, this_run,
+    status, text, unit, summary}, or {host, missing, this_run} when there is no baseline of it.
+    """
+    if not isinstance(hosts, list) or not isinstance(measured, list) or not isinstance(earlier, list):
+        raise AnsibleFilterError("baseline_fleet: expected the fleet's hosts, this run's records and the "
+                                 "earlier heads as lists")
+    rows = {}
+    for head, this_run in [*((h, False) for h in earlier), *((r, True) for r in measured)]:
+        if not isinstance(head, dict) or not head.get("host"):
+            raise AnsibleFilterError(f"baseline_fleet: expected baseline records with a host, got {head!r}")
+        verdict = head.get("verdict")
+        status = verdict.get("status") if isinstance(verdict, dict) else verdict
+        rows[head["host"]] = {
+            "host": head["host"], "measured_at": head.get("measured_at"), "this_run": this_run,
+            "status": status, "text": VERDICT_TEXT.get(status, "unknown"),
+            "unit": head.get("unit") or (f"{head['service']}-{head['color']}" if head.get("color") else None),
+            "summary": head.get("summary") or {},
+        }
+    missing = f"no baseline in {folder}" if folder else "no baseline"
+    fleet = [rows.get(host) or {"host": host, "missing": missing, "this_run": False} for host in sorted(set(hosts))]
+    return {"rows": fleet, "hosts": len(fleet), "with_baseline": sum("missing" not in row for row in fleet),
+            "this_run": sum(row["this_run"] for row in fleet)}
 
 
 class FilterModule:
@@ -547,6 +588,7 @@ class FilterModule:
             "delta_pct": delta_pct,
             "metric_value": metric_value,
             "baseline_summary": baseline_summary,
+            "baseline_fleet": baseline_fleet,
             "judge": judge,
             "missed": missed,
             "gate_reasons": gate_reasons,

@@ -106,6 +106,14 @@ def baseline_history(texts, names=None):
     return [_baseline(text, name) for text, name in zip(texts, names, strict=True)]
 
 
+def baseline_head(record):
+    """The entries of a baseline record that a comparison and a trend read (HEAD_KEYS): what the
+    baseline role keeps on the host. The facts (journal lines above all) stay out."""
+    if not isinstance(record, dict) or not isinstance(record.get("summary"), dict):
+        raise AnsibleFilterError("baseline_head: expected a baseline record (a dict with a summary)")
+    return {key: record.get(key) for key in HEAD_KEYS}
+
+
 def _delta_pct(current, previous):
     if current is None or previous is None or previous == 0:
         return None
@@ -239,6 +247,7 @@ class FilterModule:
     def filters(self):
         return {
             "baseline_history": baseline_history,
+            "baseline_head": baseline_head,
             "noise_band": noise_band,
             "baseline_trend": baseline_trend,
         }

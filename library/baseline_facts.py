@@ -92,6 +92,20 @@ options:
         description: The O(http_probe#module:timeout_s).
         type: float
         default: 10.0
+  history:
+    description:
+      - Also read the baselines kept on the host (see M(baseline_history)), in the same run.
+      - Not set, none are read (RV(history) is absent).
+    type: dict
+    suboptions:
+      path:
+        description: The O(baseline_history#module:path).
+        type: path
+        required: true
+      read:
+        description: The O(baseline_history#module:read).
+        type: int
+        default: 0
   timeout:
     description: Seconds that each command of the units and journal parts may take.
     type: float
@@ -109,6 +123,7 @@ seealso:
   - module: redis_facts
   - module: postgres_facts
   - module: http_probe
+  - module: baseline_history
 """
 
 EXAMPLES = r"""
@@ -242,11 +257,39 @@ http_local:
     msg: *part_msg
     skipped: *part_skipped
     warnings: *part_warnings
+history:
+  description: The baselines kept on the host, as M(baseline_history) returns them when it only reads.
+  returned: when O(history) is set
+  type: dict
+  sample:
+    folder: /var/lib/deploy-baseline/tsh_erp
+    count: 1
+    baselines: [{"name": "20261129T181502Z.yml", "text": "..."}]
+  contains:
+    folder:
+      description: The folder.
+      returned: success
+      type: str
+      sample: /var/lib/deploy-baseline/tsh_erp
+    count:
+      description: How many baselines the folder holds.
+      returned: success
+      type: int
+      sample: 1
+    baselines:
+      description: The newest O(history.read) baselines, oldest first, each C({name, text}).
+      returned: success
+      type: list
+      elements: dict
+      sample: [{"name": "20261129T181502Z.yml", "text": "host: demo\n"}]
+    failed: *part_failed
+    msg: *part_msg
 """
 
 import os
 import pwd
 
+from ansible.module_utils.baseline_history import HistoryError, history_argument_spec, read_history
 from ansible.module_utils.baseline_journal import journal_argument_spec, read_journal_errors
 from ansible.module_utils.baseline_live import endpoints_under, upstream_color
 from ansible.module_utils.baseline_parts import postgres_run_as, run_part
@@ -290,6 +333,7 @@ def get_argument_spec() -> dict:
             warm_samples=probe["warm_samples"],
             timeout_s=dict(probe["timeout_s"], aliases=[]),
         )),
+        history=dict(type="dict", options=history_argument_spec()),
         timeout=systemd_argument_spec()["timeout"],
     )
 
@@ -353,6 +397,11 @@ def main():
         module, probe_endpoints, "http_probe",
         dict(probe, endpoints=endpoints_under(probe["endpoints"], f"http://{LOCAL_ADDRESS}:{port}")),
         probe_argument_spec())
+    if params["history"] is not None:
+        try:
+            result["history"] = read_history(params["history"]["path"], params["history"]["read"])
+        except HistoryError as exc:
+            result["history"] = {"failed": True, "msg": str(exc)}
     module.exit_json(changed=False, **result)
 
 

@@ -117,3 +117,31 @@ def test_minutes_since_and_add_days():
     assert F["minutes_since"]("2025-11-05T15:41:00+00:00", "2025-11-05T15:48:30Z") == 7
     assert F["minutes_since"](None, "2025-11-05T15:48:30Z") is None
     assert F["add_days"]("2025-11-05T15:41:00+00:00", 7) == "2025-11-12"
+
+
+# The fleet summary of a sliced job: this job's records, the other slices' latest baselines.
+def test_fleet_rows_cover_every_host_whichever_job_measured_it():
+    fleet = FilterModule().filters()["baseline_fleet"]
+    ours = {"host": "erp-2", "measured_at": "2026-12-02T06:00:05Z", "unit": "tsh_erp-green",
+            "verdict": {"status": "warning", "text": "Needs attention"}, "summary": {"error_count": 2}}
+    # A head as baseline_history reads it from a latest.yml: the verdict's status only.
+    theirs = {"host": "erp-1", "measured_at": "2026-12-02T06:00:01Z", "service": "tsh_erp", "color": "blue",
+              "verdict": "ok", "summary": {"error_count": 0}}
+    result = fleet(["erp-3", "erp-1", "erp-2"], [ours], [theirs], "/srv/reports")
+    assert (result["hosts"], result["with_baseline"], result["this_run"]) == (3, 2, 1)
+    assert [row["host"] for row in result["rows"]] == ["erp-1", "erp-2", "erp-3"]
+    assert result["rows"][0] == {"host": "erp-1", "measured_at": "2026-12-02T06:00:01Z", "this_run": False,
+                                 "status": "ok", "text": "Good", "unit": "tsh_erp-blue", "summary": {"error_count": 0}}
+    assert result["rows"][1]["this_run"] and result["rows"][1]["text"] == "Needs attention"
+    assert result["rows"][2] == {"host": "erp-3", "missing": "no baseline in /srv/reports", "this_run": False}
+
+
+def test_fleet_prefers_this_runs_record_and_rejects_what_is_not_a_record():
+    fleet = FilterModule().filters()["baseline_fleet"]
+    old = {"host": "erp-1", "measured_at": "2026-12-01T06:00:00Z", "verdict": "critical", "summary": {}}
+    new = {"host": "erp-1", "measured_at": "2026-12-02T06:00:00Z", "verdict": {"status": "ok"}, "summary": {}}
+    assert fleet(["erp-1"], [new], [old])["rows"][0]["measured_at"] == "2026-12-02T06:00:00Z"
+    with pytest.raises(AnsibleFilterError, match=r"^baseline_fleet: expected baseline records with a host"):
+        fleet(["erp-1"], [{"summary": {}}], [])
+    with pytest.raises(AnsibleFilterError, match=r"^baseline_fleet: expected the fleet's hosts"):
+        fleet("erp-1", [], [])

@@ -45,6 +45,7 @@ def context(**override):
         "measured_at": "2026-11-29T18:16:00Z", "public_url": "https://erp.demo.test",
         "unreachable_reason": "", "thresholds": DEFAULTS["baseline_thresholds"],
         "targets": DEFAULTS["baseline_targets"], "known_issues": CATALOGUE, "history": [], "noise_pct": 10,
+        "history_source": {"store": "controller", "location": "reports/demo", "count": 0},
     }
     found.update(override)
     return found
@@ -72,7 +73,14 @@ CASES = {
     "healthy": lambda: (results(), context()),
     "second_run": lambda: (results(), context(
         measured_at="2026-11-30T18:16:00Z",
-        history=[baseline_record(results(), context())])),
+        history=[baseline_record(results(), context())],
+        history_source={"store": "controller", "location": "reports/demo", "count": 1})),
+    # An AWX job on a fresh copy of the project: the history came from the host, which holds more
+    # baselines than the comparison reads.
+    "second_run_host_history": lambda: (results(), context(
+        measured_at="2026-11-30T18:16:00Z",
+        history=[baseline_record(results(), context())],
+        history_source={"store": "host", "location": "demo:/var/lib/deploy-baseline/tsh_erp", "count": 14})),
     "unreachable": lambda: (
         {"units": {"unreachable": True, "msg": "Failed to connect to the host via ssh: Connection refused"},
          "http_public": recorded("http_probe")},
