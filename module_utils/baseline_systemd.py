@@ -98,9 +98,10 @@ def parse_show(text: str) -> list[dict[str, str]]:
 def parse_counter(value: str | None) -> int | None:
     """A systemd counter as an int; None when systemd did not measure it."""
     # Only ASCII digits: str.isdigit() also accepts "²", which int() refuses.
-    if value is None or not _DIGITS.fullmatch(value.strip()):
+    digits = (value or "").strip()
+    if not _DIGITS.fullmatch(digits):
         return None
-    number = int(value)
+    number = int(digits)  # int() does not strip every character that str.strip() does ("\x1f")
     return None if number >= _UINT64_MAX else number
 
 

@@ -119,6 +119,7 @@ def test_unit_facts_of_any_property_values(props):
 
 
 @given(st.text(max_size=40))
+@example("0\x1f")
 def test_parse_counter_gives_a_count_or_none(value):
     counter = parse_counter(value)
     assert counter is None or (isinstance(counter, int) and counter >= 0)
