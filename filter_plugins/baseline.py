@@ -452,7 +452,7 @@ def _schedule(record):
 def baseline_record(results, context):
     """The whole baseline of one host from its registered module results and the run's context.
 
-    results: registered results by section (units, journal, redis, postgres, http_local,
+    results: registered results by section (units, switch, journal, redis, postgres, http_local,
     http_public, load). context: host, environment, service, color, measured_at, public_url,
     unreachable_reason, thresholds, targets, known_issues, history, noise_pct.
     """
@@ -485,7 +485,13 @@ def baseline_record(results, context):
     summary = baseline_summary(facts)
     pending = _pending_reasons(facts, problems)
     unit = facts["unit"] or {}
-    deployed_at = unit.get("active_since")
+    # Not a problem of its own: without the record, the deploy is counted from the unit's start, which says why.
+    switch, switch_problem = _section(results.get("switch"), "switch")
+    switch_problem = problems.get("host") or switch_problem
+    facts["switch"] = switch
+    deploy = baseline_live.deploy_time(switch if (switch or {}).get("found") else None, switch_problem,
+                                       color, unit.get("active_since"))
+    deployed_at = deploy["at"]
     history = [h for h in context.get("history") or [] if isinstance(h, dict)]
     previous = history[-1] if history else None
     record = {
@@ -498,6 +504,8 @@ def baseline_record(results, context):
         "public_url": context.get("public_url"),
         "measured_at": context["measured_at"],
         "deployed_at": deployed_at,
+        "deployed_at_source": deploy["source"],
+        "deployed_at_text": deploy["text"],
         "minutes_since_deploy": minutes_since(deployed_at, context["measured_at"]),
         "reachable": reachable,
         "summary": summary,

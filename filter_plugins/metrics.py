@@ -128,7 +128,9 @@ def baseline_prometheus(record):
     lines = _family("last_run_timestamp_seconds", "When the baseline was measured, in seconds since the epoch.",
                     [(base, str(_epoch_seconds(record["measured_at"], "measured_at")))])
     if record.get("deployed_at"):
-        lines += _family("deploy_timestamp_seconds", "When the live unit started, in seconds since the epoch.",
+        lines += _family("deploy_timestamp_seconds",
+                         "When the live colour began to take traffic (its last blue/green switch or rollback), "
+                         "else when the live unit started, in seconds since the epoch.",
                          [(base, str(_epoch_seconds(record["deployed_at"], "deployed_at")))])
     lines += _family("host_reachable", "1 when the host could be reached over SSH, 0 when it could not.",
                      [(base, "1" if record.get("reachable") else "0")])

@@ -1,5 +1,6 @@
 """baseline_facts: each part isolated from the others, the run_as decision, the part adapter."""
 
+import json
 from unittest import mock
 
 import baseline_facts
@@ -146,3 +147,45 @@ def test_the_redis_password_is_a_no_log_value():
     assert spec["redis"]["options"]["password"]["no_log"] is True
     assert spec["postgres"]["options"]["login_password"]["no_log"] is True
     assert baseline_parts.Part(module, {}).no_log_values is module.no_log_values
+
+
+# The record the bluegreen role wrote on the demo target after a switch (tests/fixtures/results/baseline_facts.json).
+SWITCH = {k: v for k, v in json.loads(fixture_text("results/baseline_facts.json"))["switch"]["switch"].items()
+          if k not in ("found", "path")}
+
+
+def test_the_switch_record_is_read_in_the_same_run(tmp_path):
+    record = tmp_path / "switch.json"
+    record.write_text(json.dumps(SWITCH))
+    outcome, result, _ = run_main({**ARGS, "redis": None, "postgres": None, "switch_file": str(record)},
+                                  (command_is("systemctl"), (1, "", "down")))
+    assert outcome == "exit"
+    assert result["switch"] == {"switch": dict(SWITCH, found=True, path=str(record))}
+    assert run_main({**ARGS, "redis": None, "postgres": None},
+                    (command_is("systemctl"), (1, "", "down")))[1]["switch"] == {"skipped": True}
+
+
+@pytest.mark.parametrize(("text", "cause"), [
+    (None, "no such file"),
+    ("{not json", "not JSON: "),
+    ("[]", "not a JSON object"),
+    (json.dumps(dict(SWITCH, kind="restart")), "kind must be one of switch, rollback, got 'restart'"),
+    (json.dumps(dict(SWITCH, to="")), "to must name a colour, got ''"),
+    (json.dumps(dict(SWITCH, switched_at="04:02")), "switched_at must be an ISO 8601 time with its zone, got '04:02'"),
+    (json.dumps(dict(SWITCH, switched_at="2026-12-02T04:02:59")), "switched_at must be an ISO 8601 time with its zone"),
+])
+def test_a_switch_record_that_cannot_be_read_says_why(tmp_path, text, cause):
+    path = tmp_path / "switch.json"
+    if text is None:
+        assert baseline_facts.read_switch(str(path)) == {"switch": {"found": False, "path": str(path)}}
+        return
+    path.write_text(text)
+    result = baseline_facts.read_switch(str(path))
+    assert result["failed"] is True
+    assert result["msg"].startswith(f"unable to read the switch record {path}: {cause}")
+
+
+def test_an_unreadable_switch_record_names_the_cause(tmp_path):
+    result = baseline_facts.read_switch(str(tmp_path))  # a folder: open() fails as on a file without read rights
+    assert result == {"failed": True,
+                      "msg": f"unable to read the switch record {tmp_path}: [Errno 21] Is a directory: '{tmp_path}'"}

@@ -2,6 +2,7 @@
 
 import pytest
 from ansible.errors import AnsibleFilterError
+from ansible.module_utils import baseline_live
 from baseline import FilterModule
 
 F = FilterModule().filters()
@@ -117,3 +118,38 @@ def test_minutes_since_and_add_days():
     assert F["minutes_since"]("2025-11-05T15:41:00+00:00", "2025-11-05T15:48:30Z") == 7
     assert F["minutes_since"](None, "2025-11-05T15:48:30Z") is None
     assert F["add_days"]("2025-11-05T15:41:00+00:00", 7) == "2025-11-12"
+
+
+SWITCHED = {"service": "tsh_erp", "kind": "switch", "from": "blue", "to": "green",
+            "switched_at": "2026-12-02T04:02:59Z"}
+
+
+@pytest.mark.parametrize(("switch", "problem", "since", "expected"), [
+    # Green started before it took traffic (started and warmed, then switched to): the switch is the deploy.
+    (SWITCHED, None, "2026-12-02T03:50:00+00:00",
+     ("2026-12-02T04:02:59Z", "switch", "the blue/green switch from blue to green at 2026-12-02T04:02:59Z")),
+    # Started at the very second of the switch: still the switch.
+    (SWITCHED, None, "2026-12-02T04:02:59+00:00", ("2026-12-02T04:02:59Z", "switch", None)),
+    (dict(SWITCHED, kind="rollback"), None, "2026-12-02T03:50:00+00:00",
+     ("2026-12-02T04:02:59Z", "rollback", "the blue/green rollback from blue to green at 2026-12-02T04:02:59Z")),
+    # A plain restart deploy after the switch: the unit's start.
+    (SWITCHED, None, "2026-12-02T05:00:00+00:00",
+     ("2026-12-02T05:00:00+00:00", "unit_start", "the unit's start at 2026-12-02T05:00:00+00:00 "
+      "(it restarted after the switch to green at 2026-12-02T04:02:59Z)")),
+    (dict(SWITCHED, to="blue", **{"from": "green"}), None, "2026-12-02T03:50:00+00:00",
+     ("2026-12-02T03:50:00+00:00", "unit_start", "the unit's start at 2026-12-02T03:50:00+00:00 "
+      "(the last switch, at 2026-12-02T04:02:59Z, pointed at blue)")),
+    (None, None, "2026-12-02T03:50:00+00:00",
+     ("2026-12-02T03:50:00+00:00", "unit_start",
+      "the unit's start at 2026-12-02T03:50:00+00:00 (no blue/green switch recorded)")),
+    (None, "unable to read the switch record /x: Permission denied", "2026-12-02T03:50:00+00:00",
+     ("2026-12-02T03:50:00+00:00", "unit_start", "the unit's start at 2026-12-02T03:50:00+00:00 "
+      "(unable to read the switch record /x: Permission denied)")),
+    (SWITCHED, None, None, ("2026-12-02T04:02:59Z", "switch", None)),  # the unit is down: the switch still stands
+    (None, None, None, (None, None, "unknown (no blue/green switch recorded; the unit's start is not known)")),
+])
+def test_the_deploy_is_the_switch_to_the_live_colour_else_the_units_start(switch, problem, since, expected):
+    deploy = baseline_live.deploy_time(switch, problem, "green", since)
+    at, source, text = expected
+    assert (deploy["at"], deploy["source"]) == (at, source)
+    assert text is None or deploy["text"] == text

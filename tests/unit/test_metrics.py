@@ -228,3 +228,13 @@ def test_prometheus_path(path, dest, where):
 def test_prometheus_path_errors(path, dest, message):
     with pytest.raises(AnsibleFilterError, match=re.escape(message)):
         F["prometheus_path"](path, "/r/demo", dest)
+
+
+def test_the_deploy_timestamp_is_the_switch_when_one_pointed_at_the_live_colour():
+    switched = record({"switch": recorded("baseline_facts")["switch"]}, measured_at="2026-12-02T04:03:10Z")
+    plain = record(measured_at="2026-12-02T04:03:10Z")
+    deployed = {name: samples(parse(F["baseline_prometheus"](r)), "deploy_baseline_deploy_timestamp_seconds")
+                for name, r in (("switched", switched), ("plain", plain))}
+    labels = tuple(sorted(BASE_LABELS.items()))
+    assert deployed["switched"] == {labels: datetime.fromisoformat("2026-12-02T04:02:59+00:00").timestamp()}
+    assert deployed["plain"] == {labels: datetime.fromisoformat("2026-11-29T18:15:26+00:00").timestamp()}

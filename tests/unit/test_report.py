@@ -80,6 +80,10 @@ CASES = {
     "redis_down": lambda: (results(redis={"changed": False, "redis": {
         "reachable": False, "error_kind": "refused",
         "error": "unable to connect to Redis at 127.0.0.1:6379: Connection refused"}}), context()),
+    # Measured 11 s after the switch to green recorded on the demo target (the other facts are those of
+    # 2026-11-29: green had run since then without taking traffic).
+    "after_switch": lambda: (results(switch=recorded("baseline_facts")["switch"]),
+                             context(measured_at="2026-12-02T04:03:10Z")),
     # journal_errors' failure, as the faults scenario's least-privilege user outside systemd-journal gets it.
     "journal_unreadable": lambda: (
         results(journal={"failed": True, "changed": False, "msg": JOURNAL_DENIED}), context()),
@@ -134,3 +138,17 @@ def test_second_run_compares_with_the_first():
     assert record["comparison"]["previous_measured_at"] == "2026-11-29T18:16:00Z"
     assert {r["delta_pct"] for r in record["comparison"]["rows"] if r["metric"] != "uptime_s"} <= {0.0, None}
     assert len(record["trend"][0]["points"]) == 2
+
+
+def test_after_a_switch_the_deploy_is_the_switch():
+    record = baseline_record(*CASES["after_switch"]())
+    assert (record["deployed_at"], record["deployed_at_source"]) == ("2026-12-02T04:02:59Z", "switch")
+    assert record["minutes_since_deploy"] == 0
+    assert record["targets"][0]["due"] == "2026-12-09"  # Day 7 from the switch, not from the unit's start
+    report = render("report.md.j2", record).splitlines()
+    assert "**Time:** 04:03 UTC (0 minutes post-deployment)" in report
+    assert "**Deployed:** the blue/green switch from blue to green at 2026-12-02T04:02:59Z" in report
+    # Without the record, the same facts count from the unit's start, and say so.
+    plain = baseline_record(results(), context(measured_at="2026-12-02T04:03:10Z"))
+    assert (plain["deployed_at"], plain["deployed_at_source"]) == ("2026-11-29T18:15:26+00:00", "unit_start")
+    assert plain["targets"][0]["due"] == "2026-12-06"
