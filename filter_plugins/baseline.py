@@ -20,7 +20,7 @@ _MODULE_UTILS = str(Path(__file__).resolve().parents[1] / "module_utils")
 if _MODULE_UTILS not in ansible.module_utils.__path__:
     ansible.module_utils.__path__.append(_MODULE_UTILS)
 
-from ansible.module_utils import baseline_live
+from ansible.module_utils import baseline_live, baseline_noise
 
 SCHEMA_VERSION = 1
 
@@ -236,19 +236,35 @@ def gate_reasons(record, severity="critical"):
     return reasons
 
 
-def compare_baselines(summary, previous, noise_pct=10.0):
-    """Per summary figure: previous, current, delta %, and whether it regressed beyond noise_pct."""
-    if previous is None:
+def compare_baselines(summary, earlier, noise_pct=10.0, min_baselines=1):
+    """Per summary figure: previous, current, delta %, and whether it regressed beyond its noise.
+
+    earlier: the summaries of the earlier baselines, oldest first; the previous one is the last.
+    A change is a regression when it is on the worse side and larger than the figure's noise: the
+    larger of noise_pct % of the previous value and the figure's absolute noise floor
+    (module_utils/baseline_noise.py), as the trend's bands. A figure is judged once min_baselines
+    earlier baselines measured it (judged false before: its noise is not known yet).
+    """
+    if not isinstance(earlier, list) or not all(isinstance(e, dict) for e in earlier):
+        raise AnsibleFilterError("compare_baselines: expected the earlier baselines' summaries as a list of dicts")
+    if not earlier:
         return []
+    previous = earlier[-1]
     rows = []
     for metric, meta in METRICS.items():
         now, before = summary.get(metric), previous.get(metric)
-        delta = delta_pct(now, before)
-        worse = delta is not None and (delta > noise_pct if meta["better"] == "lower" else delta < -noise_pct)
-        if metric == "uptime_s":
-            worse = False  # uptime grows by itself between runs; a restart shows in the errors
+        measured = sum(1 for e in earlier if e.get(metric) is not None)
+        # Uptime grows by itself between runs; a restart shows in the errors.
+        judged = metric != "uptime_s" and measured >= min_baselines
+        tolerance = (baseline_noise.half_width(before, noise_pct, baseline_noise.NOISE_FLOORS[metric])
+                     if before is not None else None)
+        worse = (judged and now is not None and tolerance is not None
+                 and baseline_noise.moved(now, before - tolerance, before + tolerance, meta["better"]) == "worse")
+        waiting = metric != "uptime_s" and not judged
         rows.append({"metric": metric, "label": meta["label"], "previous": before, "current": now,
-                     "delta_pct": delta, "regression": worse})
+                     "delta_pct": delta_pct(now, before), "tolerance": tolerance, "judged": judged,
+                     "regression": worse,
+                     "note": f"not judged yet: {measured} of {min_baselines} earlier baselines" if waiting else ""})
     return rows
 
 
@@ -454,7 +470,8 @@ def baseline_record(results, context):
 
     results: registered results by section (units, switch, journal, redis, postgres, http_local,
     http_public, load). context: host, environment, service, color, measured_at, public_url,
-    unreachable_reason, thresholds, targets, known_issues, history, noise_pct.
+    unreachable_reason, thresholds, targets, known_issues, history, noise_pct,
+    noise_min_baselines.
     """
     if not isinstance(results, dict) or not isinstance(context, dict):
         raise AnsibleFilterError("baseline_record: expected the results and the context as dicts")
@@ -523,7 +540,10 @@ def baseline_record(results, context):
                                      context.get("known_issues") or []),
         "comparison": {
             "previous_measured_at": previous.get("measured_at") if previous else None,
-            "rows": compare_baselines(summary, (previous or {}).get("summary"), context.get("noise_pct", 10)),
+            "rows": compare_baselines(summary, [h.get("summary") or {} for h in history], context.get("noise_pct", 10),
+                                      context.get("noise_min_baselines", 1)),
+            "noise_pct": context.get("noise_pct", 10),
+            "min_baselines": context.get("noise_min_baselines", 1),
         },
         "trend": [trend([*history, {"summary": summary, "measured_at": context["measured_at"]}], m)
                   for m in METRICS],

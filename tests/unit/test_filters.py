@@ -6,6 +6,7 @@ from ansible.module_utils import baseline_live
 from baseline import FilterModule
 
 F = FilterModule().filters()
+MIB = 1024 * 1024
 
 
 @pytest.mark.parametrize(("value", "text"), [
@@ -77,18 +78,75 @@ def test_judge_errors_name_the_filter(thresholds, message):
 
 def test_compare_baselines_flags_regressions_beyond_noise():
     previous = dict(SUMMARY, api_response_time_cold_ms=200.0, app_memory_bytes=227_540_992, uptime_s=60)
-    rows = {r["metric"]: r for r in F["compare_baselines"](SUMMARY, previous, 10)}
+    rows = {r["metric"]: r for r in F["compare_baselines"](SUMMARY, [previous], 10)}
     assert rows["api_response_time_cold_ms"]["delta_pct"] == 37.0
+    assert rows["api_response_time_cold_ms"]["tolerance"] == 21.0  # 10 % of 200 ms + its floor, 1 ms
     assert rows["api_response_time_cold_ms"]["regression"] is True
     assert rows["app_memory_bytes"]["regression"] is False
-    assert rows["uptime_s"]["regression"] is False
-    assert F["compare_baselines"](SUMMARY, None) == []
+    assert rows["uptime_s"]["regression"] is False and rows["uptime_s"]["judged"] is False
+    assert F["compare_baselines"](SUMMARY, []) == []
 
 
 def test_compare_baselines_higher_is_better_for_hit_rate():
     rows = {r["metric"]: r for r in F["compare_baselines"](dict(SUMMARY, cache_hit_rate_pct=50.0),
-                                                          dict(SUMMARY, cache_hit_rate_pct=80.0))}
+                                                          [dict(SUMMARY, cache_hit_rate_pct=80.0)])}
     assert rows["cache_hit_rate_pct"]["regression"] is True
+
+
+def test_a_swing_within_the_absolute_noise_floor_is_not_a_regression():
+    # The issue's case: 6.0 ms against 4.8 ms (+25 %) is 1.2 ms, within 10 % of 4.8 ms + 1 ms.
+    swing = F["compare_baselines"](dict(SUMMARY, api_response_time_cold_ms=6.0),
+                                   [dict(SUMMARY, api_response_time_cold_ms=4.8)], 10)
+    cold = swing[0]
+    assert (cold["delta_pct"], cold["regression"]) == (25.0, False)
+    assert cold["tolerance"] == pytest.approx(1.48)
+    step = F["compare_baselines"](dict(SUMMARY, api_response_time_cold_ms=6.3),
+                                  [dict(SUMMARY, api_response_time_cold_ms=4.8)], 10)
+    assert step[0]["regression"] is True
+    # A 20 MiB process may move by 10 % of it + 4 MiB = 6 MiB.
+    small = dict(SUMMARY, app_memory_bytes=20 * MIB)
+    rows = {r["metric"]: r for r in F["compare_baselines"](dict(small, app_memory_bytes=25 * MIB), [small])}
+    assert rows["app_memory_bytes"]["regression"] is False  # 5 MiB
+    rows = {r["metric"]: r for r in F["compare_baselines"](dict(small, app_memory_bytes=27 * MIB), [small])}
+    assert rows["app_memory_bytes"]["regression"] is True
+
+
+def test_compare_baselines_judges_a_figure_once_enough_earlier_baselines_measured_it():
+    slower = dict(SUMMARY, api_response_time_cold_ms=400.0)
+    earlier = [dict(SUMMARY, cache_memory_bytes=None)] + [SUMMARY] * 2
+    rows = {r["metric"]: r for r in F["compare_baselines"](dict(slower, cache_memory_bytes=2 * MIB), earlier, 10, 3)}
+    assert rows["api_response_time_cold_ms"]["judged"] is True and rows["api_response_time_cold_ms"]["regression"]
+    assert rows["cache_memory_bytes"]["note"] == "not judged yet: 2 of 3 earlier baselines"
+    assert rows["cache_memory_bytes"]["judged"] is False and not rows["cache_memory_bytes"]["regression"]
+    assert not any(r["regression"] for r in F["compare_baselines"](slower, earlier[1:], 10, 3))
+
+
+def test_a_change_equal_to_its_tolerance_is_not_a_regression():
+    # 10 % of 200 ms + 1 ms = 21 ms: 221 ms is on the edge (within), 221.001 ms beyond it.
+    edge = F["compare_baselines"](dict(SUMMARY, api_response_time_cold_ms=221.0),
+                                  [dict(SUMMARY, api_response_time_cold_ms=200.0)], 10)
+    beyond = F["compare_baselines"](dict(SUMMARY, api_response_time_cold_ms=221.001),
+                                    [dict(SUMMARY, api_response_time_cold_ms=200.0)], 10)
+    assert (edge[0]["regression"], beyond[0]["regression"]) == (False, True)
+    hit = {"cache_hit_rate_pct": 80.0}
+    low_edge = {r["metric"]: r for r in F["compare_baselines"](dict(SUMMARY, cache_hit_rate_pct=70.0),
+                                                              [dict(SUMMARY, **hit)], 10)}
+    assert low_edge["cache_hit_rate_pct"]["tolerance"] == 10.0  # 8 points + its floor, 2 points
+    assert low_edge["cache_hit_rate_pct"]["regression"] is False
+
+
+def test_compare_baselines_refuses_a_single_summary():
+    with pytest.raises(AnsibleFilterError, match="compare_baselines: expected the earlier baselines' summaries"):
+        F["compare_baselines"](SUMMARY, SUMMARY)
+
+
+@pytest.mark.parametrize(("kind", "bound"), [("max", 274.0), ("min", 274.0), ("equals", 274.0)])
+def test_a_figure_equal_to_its_threshold_meets_it(kind, bound):
+    verdict, = F["judge"](SUMMARY, {"api_response_time_cold_ms": {kind: bound, "severity": "critical"}})
+    assert (verdict["status"], verdict["reason"]) == ("ok", "within target")
+    over = 273.999 if kind == "max" else 274.001
+    missed, = F["judge"](SUMMARY, {"api_response_time_cold_ms": {kind: over, "severity": "critical"}})
+    assert missed["status"] == "critical"
 
 
 def test_known_issues_groups_by_catalogue_entry():

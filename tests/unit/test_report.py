@@ -45,6 +45,7 @@ def context(**override):
         "measured_at": "2026-11-29T18:16:00Z", "public_url": "https://erp.demo.test",
         "unreachable_reason": "", "thresholds": DEFAULTS["baseline_thresholds"],
         "targets": DEFAULTS["baseline_targets"], "known_issues": CATALOGUE, "history": [], "noise_pct": 10,
+        "noise_min_baselines": 5,
     }
     found.update(override)
     return found
