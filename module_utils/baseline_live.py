@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 _UPSTREAM_SERVER = re.compile(r"^\s*server\s+[^;:\s]+:(\d+)", re.MULTILINE)
 
@@ -30,7 +30,8 @@ def endpoints_under(endpoints: list, base_url: str) -> list:
 # The blue/green switch record: the bluegreen role writes it on the host after each switch and
 # rollback (roles/bluegreen/tasks/point.yml); the baseline_facts module reads it back.
 SWITCH_KINDS = ("switch", "rollback")
-_SWITCH_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+# Python 3.8's fromisoformat reads 6 fraction digits or none.
+_SWITCH_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{6})?(Z|[+-]\d{2}:\d{2})$")
 
 
 def switch_record(text: str) -> dict:
@@ -53,6 +54,11 @@ def switch_record(text: str) -> dict:
 
 def _moment(when: str) -> datetime:
     return datetime.fromisoformat(when.replace("Z", "+00:00"))
+
+
+def epoch_us(when: str) -> int:
+    """An ISO 8601 time with its zone (a switch record's switched_at) in microseconds since the epoch."""
+    return (_moment(when) - datetime(1970, 1, 1, tzinfo=timezone.utc)) // timedelta(microseconds=1)
 
 
 def deploy_time(switch: dict | None, switch_problem: str | None, color: str, unit_since: str | None) -> dict:

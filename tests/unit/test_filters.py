@@ -211,3 +211,9 @@ def test_the_deploy_is_the_switch_to_the_live_colour_else_the_units_start(switch
     at, source, text = expected
     assert (deploy["at"], deploy["source"]) == (at, source)
     assert text is None or deploy["text"] == text
+
+
+def test_a_switch_time_in_microseconds_since_the_epoch():
+    assert baseline_live.epoch_us("1970-01-01T00:00:01Z") == 1_000_000
+    assert baseline_live.epoch_us("2026-12-02T04:02:59.000001+00:00") == 1_796_184_179_000_001
+    assert baseline_live.epoch_us("2026-12-02T05:02:59+01:00") == 1_796_184_179_000_000
