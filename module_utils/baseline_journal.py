@@ -479,7 +479,7 @@ class JournalProcess:
     it in memory), its standard error in a file so that neither pipe can block the other."""
 
     def __init__(self, argv: list[str], env: dict):
-        self._stderr = tempfile.TemporaryFile()
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 -- closed by finish(), after the process
         self._process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                          stderr=self._stderr, env=env)
         self.stdout = self._process.stdout

@@ -5,7 +5,7 @@ import io
 from unittest import mock
 
 import yaml
-from ansible.module_utils import basic, baseline_journal
+from ansible.module_utils import baseline_journal, basic
 from conftest import FIXTURES
 
 

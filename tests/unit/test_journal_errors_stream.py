@@ -97,7 +97,8 @@ def test_tracebacks_are_joined_across_chunk_boundaries():
         ("CRITICAL: worker <n> out of memory", 3),
     ]
     traceback = whole.result_groups()[1]["sample"]
-    assert traceback.splitlines()[1] == "Traceback (most recent call last):" and traceback.endswith("KeyError: 'order-19'")
+    assert traceback.splitlines()[1] == "Traceback (most recent call last):"
+    assert traceback.endswith("KeyError: 'order-19'")
     for chunk_bytes in (1, 5, 50, 301, 1000):
         assert tally_of(export("seed_small"), chunk_bytes).result_groups() == whole.result_groups(), chunk_bytes
 

@@ -8,6 +8,7 @@ raises the one error its docstring names (which its module turns into a message)
 exception would reach the operator as a traceback.
 """
 
+import io
 import json
 import re
 import ssl
@@ -15,8 +16,6 @@ from pathlib import Path
 
 import pytest
 from ansible.module_utils.baseline_http import ProtocolError, ResponseParser, certificate_facts
-import io
-
 from ansible.module_utils.baseline_journal import ErrorTally, fingerprint, join_tracebacks, parse_export, summary
 from ansible.module_utils.baseline_postgres import (
     FACT_KEYS,
