@@ -60,7 +60,7 @@ PATTERNS = ["Traceback", "ERROR", "CRITICAL"]
 # Ansible runs this as the Python interpreter: it runs the real one on the module, reads the
 # module process's own peak memory (VmHWM) while it runs, and logs it with the wall time.
 WRAPPER = '''#!{real}
-import json, os, subprocess, sys, time
+import json, os, resource, subprocess, sys, time
 args = sys.argv[1:]
 payload = None if args else sys.stdin.buffer.read()
 started = time.monotonic()
@@ -68,17 +68,22 @@ child = subprocess.Popen([{real!r}, *args], stdin=subprocess.PIPE if payload is 
 if payload is not None:
     child.stdin.write(payload)
     child.stdin.close()
-hwm_kib = 0
+hwm_kib, ticks = 0, 0
 while child.poll() is None:
     try:
         with open(f"/proc/{{child.pid}}/status") as status:
             for line in status:
                 if line.startswith("VmHWM:"):
                     hwm_kib = max(hwm_kib, int(line.split()[1]))
-    except (FileNotFoundError, ProcessLookupError, ValueError):
+        with open(f"/proc/{{child.pid}}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+            ticks = int(fields[11]) + int(fields[12])
+    except (FileNotFoundError, ProcessLookupError, ValueError, IndexError):
         pass
     time.sleep(0.05)
-record = {{"wall_s": time.monotonic() - started, "module_hwm_kib": hwm_kib}}
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+record = {{"wall_s": time.monotonic() - started, "module_hwm_kib": hwm_kib,
+          "module_cpu_s": ticks / os.sysconf("SC_CLK_TCK"), "cpu_s": usage.ru_utime + usage.ru_stime}}
 with open({log!r}, "a") as log:
     log.write(json.dumps(record) + "\\n")
 sys.exit(child.returncode)
@@ -98,11 +103,13 @@ started = time.monotonic()
 done = subprocess.run(["sh", "-c", 'journalctl -u "$0" --since "$1" -o cat | grep -cE "$2"', unit, since, pattern],
                       capture_output=True, text=True)
 wall = time.monotonic() - started
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+cpu = usage.ru_utime + usage.ru_stime
 lines = None
 if len(sys.argv) > 3:
     lines = int(subprocess.run(["sh", "-c", 'journalctl -u "$0" --since "$1" -o cat | wc -l', unit, since],
                                capture_output=True, text=True, check=True).stdout)
-print(json.dumps({"wall_s": wall, "count": int(done.stdout.strip() or 0), "since": since, "lines": lines,
+print(json.dumps({"wall_s": wall, "cpu_s": cpu, "count": int(done.stdout.strip() or 0), "since": since, "lines": lines,
                   "peak_kib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))
 '''
 
@@ -171,17 +178,17 @@ class Bench:
 
     def ours(self) -> dict:
         args = json.dumps({"units": [self.unit], "max_seconds": self.max_seconds, "patterns": PATTERNS})
-        env = dict(ansible_env(self.work / "ansible-home"), ANSIBLE_LOAD_CALLBACK_PLUGINS="1",
-                   ANSIBLE_STDOUT_CALLBACK="json")
         done = subprocess.run([tool("ansible"), self.host, "-i", str(self.inventory), "-m", "journal_errors",
-                               "-a", args], env=env, capture_output=True, text=True)
-        if done.returncode != 0:
+                               "-a", args, "--one-line"], env=ansible_env(self.work / "ansible-home"),
+                              capture_output=True, text=True)
+        if done.returncode != 0 or " => " not in done.stdout:
             raise SystemExit(f"journal_errors failed:\n{done.stdout[-3000:]}{done.stderr[-2000:]}")
-        result = json.loads(done.stdout)["plays"][0]["tasks"][0]["hosts"][self.host]["journal_errors"]
+        result = json.loads(done.stdout.split(" => ", 1)[1])["journal_errors"]
         logged = [json.loads(line) for line in self.target.sh(
             f"cat {INSTRUMENT}/log.jsonl && : > {INSTRUMENT}/log.jsonl").splitlines() if line.strip()]
         module = max(logged, key=lambda record: record["wall_s"])  # the module's run, not the facts' probe
-        return {"wall_s": module["wall_s"], "peak_mb": module["module_hwm_kib"] * 1024 / 1e6,
+        return {"wall_s": module["wall_s"], "cpu_s": module["cpu_s"], "module_cpu_s": module["module_cpu_s"],
+                "peak_mb": module["module_hwm_kib"] * 1024 / 1e6,
                 "count": result["error_count"], "lines": result["lines_read"], "exact": result["exact"]}
 
     def reference(self, count_lines: bool = False) -> dict:
@@ -194,6 +201,8 @@ class Bench:
 
 def rows_of(ours: list[dict], reference: list[dict], lines: int) -> list[Row]:
     wall, ref_wall = median([r["wall_s"] for r in ours]), median([r["wall_s"] for r in reference])
+    cpu, ref_cpu = median([r["cpu_s"] for r in ours]), median([r["cpu_s"] for r in reference])
+    module_cpu = median([r["module_cpu_s"] for r in ours])
     peak = max(r["peak_mb"] for r in ours)
     counts, ref_counts = {r["count"] for r in ours}, {r["count"] for r in reference}
     exact = all(r["exact"] for r in ours)
@@ -202,6 +211,8 @@ def rows_of(ours: list[dict], reference: list[dict], lines: int) -> list[Row]:
         Row(f"journal {size}: wall, journal_errors vs journalctl -o cat | grep -cE", f"{wall:.1f} s",
             f"{ref_wall:.1f} s", f"{wall / ref_wall:.2f}x", f"<= {GOAL_RATIO}x",
             verdict(wall / ref_wall <= GOAL_RATIO)),
+        Row(f"journal {size}: CPU, journal_errors (python {module_cpu:.1f} s) + journalctl vs the pipeline",
+            f"{cpu:.1f} s", f"{ref_cpu:.1f} s", f"{cpu / ref_cpu:.2f}x", "-", "-"),
         Row(f"journal {size}: peak RSS of journal_errors on the target", f"{peak:.1f} MB", "-", "-",
             f"<= {GOAL_MEMORY_MB} MB", verdict(peak <= GOAL_MEMORY_MB)),
         Row(f"journal {size}: error count, journal_errors vs grep -c", ", ".join(map(str, sorted(counts))),
@@ -217,6 +228,7 @@ def main() -> None:
     parser.add_argument("--seed-lines", type=int, default=1_000_000, help="lines to seed a new target with")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--max-seconds", type=float, default=600, help="journal_errors' max_seconds")
+    parser.add_argument("--no-warmup", action="store_true", help="keep every round (a busy machine, short of time)")
     parser.add_argument("--rows", help="write the table's rows there as JSON (bench/run)")
     args = parser.parse_args()
 
@@ -232,7 +244,8 @@ def main() -> None:
             try:
                 whole = bench.reference(count_lines=True)
                 print(f"{bench.unit}: {whole['lines']:,} lines since {whole['since']}", flush=True)
-                results = interleaved({"ours": bench.ours, "reference": bench.reference}, args.runs, warmup=True,
+                results = interleaved({"ours": bench.ours, "reference": bench.reference}, args.runs,
+                                      warmup=not args.no_warmup,
                                       report=lambda n, name, r: print(f"  round {n} {name}: {r}", flush=True))
             finally:
                 bench.remove()
