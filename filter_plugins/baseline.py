@@ -609,6 +609,9 @@ def baseline_record(results, context):
         "deployed_at": deployed_at,
         "deployed_at_source": deploy["source"],
         "deployed_at_text": deploy["text"],
+        # The journal counts them from the switch the module read (baseline_facts): null without one.
+        "errors_since_traffic": ((facts.get("journal") or {}).get("error_events_since_traffic")
+                                 if deploy["source"] in ("switch", "rollback") else None),
         "minutes_since_deploy": minutes_since(deployed_at, context["measured_at"]),
         "reachable": reachable,
         "summary": summary,

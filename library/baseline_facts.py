@@ -67,7 +67,10 @@ options:
     description:
       - The O(journal_errors#module:traffic_since_us) of the live unit's journal, a time in
         microseconds since the epoch; its errors from then on are counted in
-        RV(journal.journal_errors.error_events_since_traffic). Not set, they are not counted.
+        RV(journal.journal_errors.error_events_since_traffic).
+      - Not set, the time of the last switch recorded in O(switch_file) when it pointed at the
+        live colour (the moment it began to take traffic); without such a switch, they are not
+        counted.
     type: int
   redis:
     description:
@@ -324,7 +327,7 @@ import os
 import pwd
 
 from ansible.module_utils.baseline_journal import journal_argument_spec, read_journal_errors
-from ansible.module_utils.baseline_live import endpoints_under, switch_record, upstream_color
+from ansible.module_utils.baseline_live import endpoints_under, epoch_us, switch_record, upstream_color
 from ansible.module_utils.baseline_parts import postgres_run_as, run_part
 from ansible.module_utils.baseline_postgres import (
     POSTGRES_MUTUALLY_EXCLUSIVE,
@@ -434,13 +437,17 @@ def main():
     service, timeout = params["service"], params["timeout"]
 
     result = {"color": color, "local_port": port, "switch": read_switch(params["switch_file"])}
+    switch = result["switch"].get("switch") or {}
+    traffic_since_us = params["journal_traffic_since_us"]
+    if traffic_since_us is None and color and switch.get("found") and switch.get("to") == color:
+        traffic_since_us = epoch_us(switch["switched_at"])
     result["units"] = run_part(module, read_unit_facts, "systemd_units",
                                {"units": [f"{service}-{name}" for name in ports], "timeout": timeout},
                                systemd_argument_spec())
     result["journal"] = dict(SKIPPED) if not color else run_part(
         module, read_journal_errors, "journal_errors",
         {"units": [f"{service}-{color}"], "patterns": params["journal_patterns"], "timeout": timeout,
-         "max_seconds": params["journal_max_seconds"], "traffic_since_us": params["journal_traffic_since_us"]},
+         "max_seconds": params["journal_max_seconds"], "traffic_since_us": traffic_since_us},
         journal_argument_spec())
     result["redis"] = dict(SKIPPED) if params["redis"] is None else run_part(
         module, read_redis_facts, "redis", params["redis"])

@@ -202,3 +202,23 @@ def test_the_journal_part_passes_its_time_limit_and_the_start_of_traffic():
     assert outcome == "exit" and calls[-1][:3] == ["/usr/bin/journalctl", "--unit", "tsh_erp-green"]
     assert (found["max_seconds"], found["exact"]) == (5, True)
     assert found["error_events_since_traffic"] == found["error_count"] == 12
+
+
+@pytest.mark.parametrize(("to", "switched_at", "since_traffic"), [
+    ("green", "2026-12-02T04:09:00Z", 12),  # before the journal's entries: all of them since the traffic
+    ("green", "2026-12-02T04:11:00Z", 0),  # after them: none
+    ("blue", "2026-12-02T04:09:00Z", None),  # the switch pointed at the other colour: not counted
+])
+def test_the_journal_counts_the_errors_since_the_switch_to_the_live_colour(tmp_path, to, switched_at, since_traffic):
+    # seed_small.export's entries were logged at 2026-12-02T04:10:03Z.
+    record = tmp_path / "switch.json"
+    record.write_text(json.dumps(dict(SWITCH, to=to, switched_at=switched_at)))
+    green = fixture_text("systemd/show_default.txt").split("\n\n")[0] + "\n"
+    show = (command_is("systemctl", "show"), (0, green, ""))
+    journal = (command_is("journalctl", "tsh_erp-green"), (0, fixture_bytes("journal/seed_small.export"), ""))
+    args = {**ARGS, "redis": None, "postgres": None, "switch_file": str(record)}
+    with mock.patch.object(baseline_journal, "system_journal_files", lambda: []):
+        outcome, result, _ = run_main(args, show, journal)
+    found = result["journal"]["journal_errors"]
+    assert outcome == "exit" and found["error_count"] == 12
+    assert found["error_events_since_traffic"] == since_traffic

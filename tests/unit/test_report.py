@@ -199,3 +199,22 @@ def test_after_a_switch_the_deploy_is_the_switch():
     plain = baseline_record(results(), context(measured_at="2026-12-02T04:03:10Z"))
     assert (plain["deployed_at"], plain["deployed_at_source"]) == ("2026-11-29T18:15:26+00:00", "unit_start")
     assert plain["targets"][0]["due"] == "2026-12-06"
+
+
+def test_after_a_switch_the_errors_since_the_traffic_are_shown_beside_those_since_the_start():
+    journal = recorded("journal_errors")
+    # Green's two errors were logged at its start, before the switch: none since it took traffic.
+    found = results(switch=recorded("baseline_facts")["switch"],
+                    journal=dict(journal, journal_errors=dict(journal["journal_errors"], error_events_since_traffic=0)))
+    record = baseline_record(found, context(measured_at="2026-12-02T04:03:10Z"))
+    assert (record["summary"]["error_count"], record["errors_since_traffic"]) == (2, 0)
+    report = render("report.md.j2", record).splitlines()
+    assert "**Errors:** 2 since the unit started, 0 since it took traffic" in report
+    jsonschema.validate(yaml.safe_load(render("baseline.yml.j2", record)), SCHEMA)
+    # The same counts, or no switch to count from: one count, as before.
+    for same in (dict(journal, journal_errors=dict(journal["journal_errors"], error_events_since_traffic=2)), journal):
+        record = baseline_record(results(switch=recorded("baseline_facts")["switch"], journal=same),
+                                 context(measured_at="2026-12-02T04:03:10Z"))
+        assert not any(line.startswith("**Errors:**") for line in render("report.md.j2", record).splitlines())
+    assert baseline_record(results(journal=dict(journal, journal_errors=dict(
+        journal["journal_errors"], error_events_since_traffic=0))), context())["errors_since_traffic"] is None
