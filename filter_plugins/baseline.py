@@ -20,7 +20,7 @@ _MODULE_UTILS = str(Path(__file__).resolve().parents[1] / "module_utils")
 if _MODULE_UTILS not in ansible.module_utils.__path__:
     ansible.module_utils.__path__.append(_MODULE_UTILS)
 
-from ansible.module_utils import baseline_live
+from ansible.module_utils import baseline_live, baseline_noise
 
 SCHEMA_VERSION = 1
 
@@ -165,15 +165,19 @@ def _bound(rule):
     return kinds[0], rule[kinds[0]]
 
 
-def judge(summary, thresholds, pending_reasons=None):
+def judge(summary, thresholds, pending_reasons=None, lower_bounds=None):
     """One verdict per threshold: status ok / warning / critical / pending, with the reason.
 
     thresholds: {metric: {max|min|equals: X, severity: warning|critical}}.
     pending_reasons: {metric: why it is not measured or not yet meaningful}.
+    lower_bounds: {metric: why its value is only a lower bound}: such a value misses a max or an
+    equals only when it is already above it, meets a min only when it already reaches it, and is
+    pending otherwise, shown as "at least N (why)".
     """
     if not isinstance(summary, dict) or not isinstance(thresholds, dict):
         raise AnsibleFilterError("judge: expected the summary and the thresholds as dicts")
     pending_reasons = pending_reasons or {}
+    lower_bounds = lower_bounds or {}
     verdicts = []
     for metric, rule in sorted(thresholds.items()):
         if metric not in METRICS:
@@ -194,6 +198,14 @@ def judge(summary, thresholds, pending_reasons=None):
         }
         if value is None:
             verdict.update(status="pending", reason=pending_reasons.get(metric, "not measured"))
+        elif metric in lower_bounds:
+            verdict["actual"] = f"at least {verdict['actual']} ({lower_bounds[metric]})"
+            decided = value >= bound if kind == "min" else value > bound
+            if not decided:
+                verdict.update(status="pending", reason=f"not known: only a lower bound ({lower_bounds[metric]})")
+            else:
+                verdict.update(status="ok" if kind == "min" else severity,
+                               reason="within target" if kind == "min" else f"outside target ({verdict['expected']})")
         else:
             met = _BOUNDS[kind][1](value, bound)
             verdict.update(status="ok" if met else severity,
@@ -236,19 +248,35 @@ def gate_reasons(record, severity="critical"):
     return reasons
 
 
-def compare_baselines(summary, previous, noise_pct=10.0):
-    """Per summary figure: previous, current, delta %, and whether it regressed beyond noise_pct."""
-    if previous is None:
+def compare_baselines(summary, earlier, noise_pct=10.0, min_baselines=1):
+    """Per summary figure: previous, current, delta %, and whether it regressed beyond its noise.
+
+    earlier: the summaries of the earlier baselines, oldest first; the previous one is the last.
+    A change is a regression when it is on the worse side and larger than the figure's noise: the
+    larger of noise_pct % of the previous value and the figure's absolute noise floor
+    (module_utils/baseline_noise.py), as the trend's bands. A figure is judged once min_baselines
+    earlier baselines measured it (judged false before: its noise is not known yet).
+    """
+    if not isinstance(earlier, list) or not all(isinstance(e, dict) for e in earlier):
+        raise AnsibleFilterError("compare_baselines: expected the earlier baselines' summaries as a list of dicts")
+    if not earlier:
         return []
+    previous = earlier[-1]
     rows = []
     for metric, meta in METRICS.items():
         now, before = summary.get(metric), previous.get(metric)
-        delta = delta_pct(now, before)
-        worse = delta is not None and (delta > noise_pct if meta["better"] == "lower" else delta < -noise_pct)
-        if metric == "uptime_s":
-            worse = False  # uptime grows by itself between runs; a restart shows in the errors
+        measured = sum(1 for e in earlier if e.get(metric) is not None)
+        # Uptime grows by itself between runs; a restart shows in the errors.
+        judged = metric != "uptime_s" and measured >= min_baselines
+        tolerance = (baseline_noise.half_width(before, noise_pct, baseline_noise.NOISE_FLOORS[metric])
+                     if before is not None else None)
+        worse = (judged and now is not None and tolerance is not None
+                 and baseline_noise.moved(now, before - tolerance, before + tolerance, meta["better"]) == "worse")
+        waiting = metric != "uptime_s" and not judged
         rows.append({"metric": metric, "label": meta["label"], "previous": before, "current": now,
-                     "delta_pct": delta, "regression": worse})
+                     "delta_pct": delta_pct(now, before), "tolerance": tolerance, "judged": judged,
+                     "regression": worse,
+                     "note": f"not judged yet: {measured} of {min_baselines} earlier baselines" if waiting else ""})
     return rows
 
 
@@ -266,20 +294,91 @@ def trend(history, metric):
     }
 
 
+def journal_reading(journal):
+    """How the journal was read, from journal_errors' facts: exact or cut by the time limit, and
+    the words that go next to each count when it is only a lower bound (`bound`, else None)."""
+    if journal is None:  # not read: nothing to say of how
+        return {"exact": None, "lines_read": None, "max_seconds": None, "covered_pct": None,
+                "read_until": None, "bound": None}
+    if not isinstance(journal, dict):
+        raise AnsibleFilterError("journal_reading: expected journal_errors' facts as a dict")
+    units = list((journal.get("units") or {}).values())
+    exact = journal.get("exact", True)
+    reading = {"exact": exact, "lines_read": journal.get("lines_read"), "max_seconds": journal.get("max_seconds"),
+               "covered_pct": min((u.get("covered_pct", 100.0) for u in units), default=100.0),
+               "read_until": next((u.get("read_until") for u in units if u.get("read_until")), None),
+               "bound": None}
+    if not exact:
+        reading["bound"] = (f"{reading['lines_read']:,} lines, {reading['covered_pct']:g} % of the time since the "
+                            f"start, were read in the {reading['max_seconds']:g} s limit")
+    return reading
+
+
+def journal_count(count, reading):
+    """An error count as the report shows it: "812", or "at least 812" when the reading was cut."""
+    if not isinstance(reading, dict):
+        raise AnsibleFilterError("journal_count: expected the record's journal reading as a dict")
+    return f"at least {count}" if reading.get("exact") is False else f"{count}"
+
+
+def journal_bound(reading):
+    """The words after a count that is a lower bound, " (why)"; "" when the reading was exact."""
+    if not isinstance(reading, dict):
+        raise AnsibleFilterError("journal_bound: expected the record's journal reading as a dict")
+    return f" ({reading['bound']})" if reading.get("bound") else ""
+
+
+_FIELD = re.compile(r"\{(\w+)\}")
+
+
+def _filled(text, groups):
+    """`text` with each {name} replaced by the named group of that name; others left as they are."""
+    return _FIELD.sub(lambda field: groups.get(field[1]) or field[0], str(text))
+
+
+def known_issues_catalogue(entries, extra=None):
+    """The catalogue of known issues: the file's entries and an inventory's (baseline_known_issues),
+    the latter first, and replacing the file's entry of the same id. Each entry needs an id, a
+    title and a pattern that compiles."""
+    if not isinstance(entries, list) or not isinstance(extra or [], list):
+        raise AnsibleFilterError("known_issues_catalogue: expected the file's entries and the extra ones as lists")
+    extra = extra or []
+    for entry in [*extra, *entries]:
+        if not isinstance(entry, dict) or not all(isinstance(entry.get(k), str) and entry[k] for k in
+                                                  ("id", "title", "pattern")):
+            raise AnsibleFilterError(f"known_issues_catalogue: an entry needs an id, a title and a pattern: {entry!r}")
+        try:
+            re.compile(entry["pattern"])
+        except re.error as exc:
+            raise AnsibleFilterError(
+                f"known_issues_catalogue: the pattern of {entry['id']} does not compile: {exc}") from None
+    replaced = {entry["id"] for entry in extra}
+    return [*extra, *(entry for entry in entries if entry["id"] not in replaced)]
+
+
 def known_issues(groups, catalogue):
-    """Split journal error groups into known issues (matched by the catalogue) and new ones."""
+    """Split journal error groups into known issues (matched by the catalogue) and new ones.
+
+    An entry's named groups name what each match concerns: `names` holds its `names` text filled
+    with them, and `solution` its steps filled with them, once per distinct match.
+    """
     if not isinstance(groups, list) or not isinstance(catalogue, list):
         raise AnsibleFilterError("known_issues: expected the error groups and the catalogue as lists")
     known, new = {}, []
     for group in groups:
         text = group.get("sample", "")
-        entry = next((c for c in catalogue if re.search(c["pattern"], text, re.MULTILINE)), None)
+        match, entry = next(((m, c) for c in catalogue for m in [re.search(c["pattern"], text, re.MULTILINE)] if m),
+                            (None, None))
         if entry is None:
             new.append(group)
             continue
-        slot = known.setdefault(entry["id"], dict(entry, count=0, groups=[]))
+        slot = known.setdefault(entry["id"], dict(entry, count=0, groups=[], names=[], solution=[]))
         slot["count"] += group.get("count", 0)
         slot["groups"].append(group)
+        found = {name: value for name, value in match.groupdict().items() if value}
+        for target, texts in (("names", [entry["names"]] if entry.get("names") else []),
+                              ("solution", entry.get("solution") or [])):
+            slot[target].extend(filled for filled in (_filled(t, found) for t in texts) if filled not in slot[target])
     return {"known": list(known.values()), "new": new}
 
 
@@ -398,13 +497,13 @@ def _pending_reasons(facts, problems):
     return reasons
 
 
-def _day_targets(summary, targets, deployed_at, measured_at, pending_reasons):
+def _day_targets(summary, targets, deployed_at, measured_at, pending_reasons, lower_bounds=None):
     rows = []
     for target in targets:
         due = add_days(deployed_at, target["day"]) if deployed_at else None
         overdue = due is not None and measured_at[:10] > due
         verdicts = judge(summary, {m: dict(r, severity=r.get("severity", "warning"))
-                                   for m, r in target["thresholds"].items()}, pending_reasons)
+                                   for m, r in target["thresholds"].items()}, pending_reasons, lower_bounds)
         for v in verdicts:
             if v["status"] in ("warning", "critical") and not overdue:
                 v.update(status="pending", reason=f"not met yet; due {due}")
@@ -417,7 +516,8 @@ def _recommendations(record):
     for issue in record["known_issues"]["known"]:
         tips.extend(f"{issue['title']}: {step}" for step in issue.get("solution", []))
     for group in record["known_issues"]["new"]:
-        tips.append(f"Investigate the new error group seen {group.get('count')} time(s): "
+        seen = journal_count(group.get("count"), record["journal"])
+        tips.append(f"Investigate the new error group seen {seen} time(s): "
                     f"{(group.get('sample') or '').splitlines()[0][:120] if group.get('sample') else '?'}")
     for v in record["verdicts"]:
         if v["status"] in ("warning", "critical"):
@@ -463,10 +563,10 @@ def _history_source(source, read):
 def baseline_record(results, context):
     """The whole baseline of one host from its registered module results and the run's context.
 
-    results: registered results by section (units, journal, redis, postgres, http_local,
+    results: registered results by section (units, switch, journal, redis, postgres, http_local,
     http_public, load). context: host, environment, service, color, measured_at, public_url,
-    unreachable_reason, thresholds, targets, known_issues, history, noise_pct, history_source
-    ({store, location, count, error}: where the history was read and how many baselines it holds).
+    unreachable_reason, thresholds, targets, known_issues, history, noise_pct, noise_min_baselines,
+    history_source ({store, location, count, error}: where the history was read and how many baselines it holds).
     """
     if not isinstance(results, dict) or not isinstance(context, dict):
         raise AnsibleFilterError("baseline_record: expected the results and the context as dicts")
@@ -496,8 +596,16 @@ def baseline_record(results, context):
 
     summary = baseline_summary(facts)
     pending = _pending_reasons(facts, problems)
+    reading = journal_reading(facts.get("journal"))
+    bounds = {"error_count": reading["bound"]} if reading["bound"] else {}
     unit = facts["unit"] or {}
-    deployed_at = unit.get("active_since")
+    # Not a problem of its own: without the record, the deploy is counted from the unit's start, which says why.
+    switch, switch_problem = _section(results.get("switch"), "switch")
+    switch_problem = problems.get("host") or switch_problem
+    facts["switch"] = switch
+    deploy = baseline_live.deploy_time(switch if (switch or {}).get("found") else None, switch_problem,
+                                       color, unit.get("active_since"))
+    deployed_at = deploy["at"]
     history = [h for h in context.get("history") or [] if isinstance(h, dict)]
     previous = history[-1] if history else None
     record = {
@@ -510,6 +618,11 @@ def baseline_record(results, context):
         "public_url": context.get("public_url"),
         "measured_at": context["measured_at"],
         "deployed_at": deployed_at,
+        "deployed_at_source": deploy["source"],
+        "deployed_at_text": deploy["text"],
+        # The journal counts them from the switch the module read (baseline_facts): null without one.
+        "errors_since_traffic": ((facts.get("journal") or {}).get("error_events_since_traffic")
+                                 if deploy["source"] in ("switch", "rollback") else None),
         "minutes_since_deploy": minutes_since(deployed_at, context["measured_at"]),
         "reachable": reachable,
         "summary": summary,
@@ -520,20 +633,28 @@ def baseline_record(results, context):
             "Database": _reachable_status(facts["postgres"], on_host["postgres"], "PostgreSQL"),
             "Public URL": _http_status(facts["http_public"], problems.get("http_public")),
         },
-        "verdicts": judge(summary, context.get("thresholds") or {}, pending),
+        "verdicts": judge(summary, context.get("thresholds") or {}, pending, bounds),
         "targets": _day_targets(summary, context.get("targets") or [], deployed_at,
-                                context["measured_at"], pending),
+                                context["measured_at"], pending, bounds),
+        "journal": reading,
         "known_issues": known_issues((facts.get("journal") or {}).get("groups", []),
                                      context.get("known_issues") or []),
         "comparison": {
             "history": _history_source(context.get("history_source"), len(history)),
             "previous_measured_at": previous.get("measured_at") if previous else None,
-            "rows": compare_baselines(summary, (previous or {}).get("summary"), context.get("noise_pct", 10)),
+            "rows": compare_baselines(summary, [h.get("summary") or {} for h in history], context.get("noise_pct", 10),
+                                      context.get("noise_min_baselines", 1)),
+            "noise_pct": context.get("noise_pct", 10),
+            "min_baselines": context.get("noise_min_baselines", 1),
         },
         "trend": [trend([*history, {"summary": summary, "measured_at": context["measured_at"]}], m)
                   for m in METRICS],
         "facts": facts,
     }
+    if reading["bound"]:
+        for row in [*record["comparison"]["rows"], *record["trend"]]:
+            if row["metric"] == "error_count":
+                row["label"] += " (now a lower bound: the journal was read in part)"
     if facts.get("http_local") is not None or "http_local" in problems:
         record["status"]["Application port"] = _http_status(facts["http_local"], problems.get("http_local"))
     for v in record["verdicts"]:
@@ -595,6 +716,10 @@ class FilterModule:
             "compare_baselines": compare_baselines,
             "trend": trend,
             "known_issues": known_issues,
+            "known_issues_catalogue": known_issues_catalogue,
+            "journal_reading": journal_reading,
+            "journal_count": journal_count,
+            "journal_bound": journal_bound,
             "minutes_since": minutes_since,
             "error_headline": error_headline,
             "add_days": add_days,

@@ -204,8 +204,9 @@ def deploy_summary(hosts, hostvars):
             "verdict": {k: verdict[k] for k in ("status", "text", "reasons", "live_before", "live_after", "candidate")}
             if verdict else {"status": "not_run", "text": "the blue/green checks did not finish on this host"},
             "critical_missed": critical,
-            "baseline": {"measured_at": record.get("measured_at"), "overall": record.get("verdict"),
-                         "summary": record.get("summary")} if record else None,
+            "baseline": {**{k: record.get(k) for k in ("measured_at", "deployed_at", "deployed_at_source",
+                                                        "minutes_since_deploy")},
+                         "overall": record.get("verdict"), "summary": record.get("summary")} if record else None,
         }
     statuses = {h["status"] for h in per_host.values()}
     overall = "failed" if "failed" in statuses or not per_host else "gated" if "gated" in statuses else "promoted"

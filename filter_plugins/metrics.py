@@ -55,12 +55,15 @@ SUMMARY_FIGURES = (
 FAMILIES = {
     "last_run_timestamp_seconds": "When the baseline was measured, in seconds since the epoch.",
     "max_age_seconds": "How old the baseline may get before the next one is overdue (its schedule and a margin).",
-    "deploy_timestamp_seconds": "When the live unit started, in seconds since the epoch.",
+    "deploy_timestamp_seconds": "When the live colour began to take traffic (its last blue/green switch or "
+                                "rollback), else when the live unit started, in seconds since the epoch.",
     "host_reachable": "1 when the host could be reached over SSH, 0 when it could not.",
     "verdict_status": "Overall verdict of the baseline: 1 for its status, 0 for the others.",
     "part_measured": "1 when the part (Application, Redis, ...) could be measured, 0 when it could not.",
     "figure_regressed": "1 when the summary figure regressed against the previous baseline beyond the noise "
                          "(baseline_noise_pct), else 0; figure names its metric.",
+    "journal_errors_exact": "1 when deploy_baseline_journal_errors counts the whole journal since the start, 0 when "
+                            "the time limit cut the reading and it is a lower bound.",
     "app_restarts": "How many times systemd restarted the live unit automatically since it was started (NRestarts).",
     "tls_cert_expiry_timestamp_seconds": "When the earliest TLS certificate the endpoints presented expires "
                                          "(notAfter), in seconds since the epoch.",
@@ -206,6 +209,9 @@ def baseline_prometheus(record, max_age_s=None):
         value = _value(summary.get(figure.key), figure.divisor, f"summary.{figure.key}")
         lines += _family(figure.name, [(base, value)], figure.help)
     lines += _family("figure_regressed", [((*base, ("figure", name)), value) for name, value in _regressions(record)])
+    exact = (record.get("journal") or {}).get("exact")
+    if exact is not None and summary.get("error_count") is not None:
+        lines += _family("journal_errors_exact", [(base, "1" if exact else "0")])
     restarts = (facts.get("unit") or {}).get("restarts")
     lines += _family("app_restarts", [(base, _value(restarts, 1, "unit.restarts"))])
     lines += _family("tls_cert_expiry_timestamp_seconds",

@@ -3,9 +3,11 @@
 Noise band: each figure of a baseline is judged against the values of the same figure in the
 baselines before it, the last ``window`` of them that were measured: their median, plus or minus
 ``k`` times the scaled median absolute deviation (1.4826 x MAD estimates the standard deviation of
-normal noise, so k=3 is "three sigma"), and at least ``floor_pct`` % of the median so that a flat
-history does not flag every small move. A figure needs ``min_points`` earlier values before it is
-judged. Outside the band on the worse side is a regression, on the better side an improvement.
+normal noise, so k=3 is "three sigma"), and never narrower than the figure's noise floors: ``floor_pct``
+% of the median and the figure's absolute floor (module_utils/baseline_noise.py), so that a flat,
+noisy history does not flag every small move. A figure needs ``min_points`` earlier values before
+it is judged. Outside the band on the worse side is a regression, on the better side an improvement;
+on its edge is within.
 Uptime is not judged: it grows by itself between runs. Each point looks at most ``window`` earlier
 values, so the work grows linearly with the number of baselines.
 """
@@ -16,9 +18,18 @@ import math
 import re
 import statistics
 from dataclasses import dataclass
+from pathlib import Path
 
+import ansible.module_utils
 import yaml
 from ansible.errors import AnsibleFilterError
+
+# The project's module_utils, importable here as in the modules Ansible sends to a host.
+_MODULE_UTILS = str(Path(__file__).resolve().parents[1] / "module_utils")
+if _MODULE_UTILS not in ansible.module_utils.__path__:
+    ansible.module_utils.__path__.append(_MODULE_UTILS)
+
+from ansible.module_utils import baseline_noise
 
 try:
     from yaml import CSafeLoader as SafeLoader
@@ -53,7 +64,6 @@ FIGURES = {
 HEAD_KEYS = ("host", "environment", "service", "color", "measured_at", "summary", "verdict")
 _TOP_LEVEL_KEY = re.compile(r"^(" + "|".join(HEAD_KEYS) + r"):", re.MULTILINE)
 _UTC_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
-MAD_TO_SIGMA = 1.4826
 # Up to this many points a chart names each on its x axis; beyond, it numbers them.
 CHART_LABELS_MAX = 12
 
@@ -120,19 +130,17 @@ def _delta_pct(current, previous):
     return round((current - previous) / abs(previous) * 100, 1)
 
 
-def noise_band(earlier, k=3.0, floor_pct=10.0):
-    """{median, low, high, mad, points} of earlier values: median +- max(k x 1.4826 x MAD, floor_pct % of it).
+def noise_band(earlier, k=3.0, floor_pct=10.0, floor=0.0):
+    """{median, low, high, mad, points} of earlier values: median +- max(k x 1.4826 x MAD, floor_pct % of it, floor).
 
-    low never goes below 0: every summary figure is a size, a time, a rate or a count.
+    floor is the figure's absolute noise floor, in its unit. low never goes below 0: every summary
+    figure is a size, a time, a rate or a count.
     """
     if not isinstance(earlier, list) or not earlier:
         raise AnsibleFilterError("noise_band: expected the earlier values as a non-empty list")
     if any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in earlier):
         raise AnsibleFilterError(f"noise_band: expected numbers, got {earlier!r}")
-    median = statistics.median(earlier)
-    mad = statistics.median([abs(v - median) for v in earlier])
-    half = max(k * MAD_TO_SIGMA * mad, floor_pct / 100 * abs(median))
-    return {"median": median, "low": max(median - half, 0), "high": median + half, "mad": mad, "points": len(earlier)}
+    return baseline_noise.band(earlier, k, floor_pct, floor)
 
 
 def _flag(value, band, better):
@@ -141,11 +149,8 @@ def _flag(value, band, better):
         return "not judged"
     if value is None or band is None:
         return ""
-    if value > band["high"]:
-        return "regression" if better == "lower" else "improvement"
-    if value < band["low"]:
-        return "regression" if better == "higher" else "improvement"
-    return "within"
+    moved = baseline_noise.moved(value, band["low"], band["high"], better)
+    return {"worse": "regression", "better": "improvement", "within": "within"}[moved]
 
 
 def _chart(figure, points, metric):
@@ -165,7 +170,7 @@ def _series(history, metric, figure, k, window, min_points, floor_pct):
         value = point["summary"][metric]
         band = None
         if figure.better != "none" and len(earlier) >= min_points:
-            band = noise_band(earlier[-window:], k, floor_pct)
+            band = noise_band(earlier[-window:], k, floor_pct, baseline_noise.NOISE_FLOORS[metric])
             if figure.ceiling is not None:
                 band["high"] = min(band["high"], figure.ceiling)
         rows.append({"value": value, "band": band, "flag": _flag(value, band, figure.better),
@@ -216,6 +221,7 @@ def baseline_trend(history, k=3.0, window=20, min_points=5, floor_pct=10.0, rows
         last = series[-1]
         figures.append({
             "metric": metric, "label": figure.label, "better": figure.better, "measured": len(measured),
+            "floor": baseline_noise.NOISE_FLOORS[metric] if figure.better != "none" else None,
             "first": measured[0] if measured else None,
             "previous": measured[-2] if len(measured) > 1 else None,
             "last": last["value"],

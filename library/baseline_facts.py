@@ -14,7 +14,8 @@ description:
     and one Python start on the target instead of six.
   - Reads the live colour from nginx's upstream include (O(upstream_file)) when O(color=auto),
     then measures the units of every colour, the live unit's journal errors since its start,
-    Redis, PostgreSQL and the live colour's app on its local port.
+    Redis, PostgreSQL and the live colour's app on its local port, and reads the last blue/green
+    switch recorded on the host (O(switch_file)).
   - Each part's result is shaped exactly as the registered result of the module that reads it
     alone. A part that fails has C(failed=true) and the C(msg) that module would give, and the
     other parts still run; a part not run has C(skipped=true).
@@ -43,11 +44,34 @@ options:
       - When it cannot be read or names no single colour, the live colour is empty and the parts
         that need it (the journal, the local probe) are skipped.
     type: path
+  switch_file:
+    description:
+      - The record of the last blue/green switch that the bluegreen role writes on the host
+        (JSON with C(kind), C(from), C(to), C(switched_at)), from which the baseline tells when the
+        live colour began to take traffic.
+      - Not set, it is not read (RV(switch.skipped=true)); a missing file is no switch yet
+        (RV(switch.switch.found=false)).
+    type: path
   journal_patterns:
     description: The O(journal_errors#module:patterns) of the live unit's journal.
     type: list
     elements: str
     default: [Traceback, ERROR, CRITICAL]
+  journal_max_seconds:
+    description:
+      - The O(journal_errors#module:max_seconds) of the live unit's journal; a reading it cuts
+        gives lower bounds, and says so (RV(journal.journal_errors.exact=false)).
+    type: float
+    default: 30
+  journal_traffic_since_us:
+    description:
+      - The O(journal_errors#module:traffic_since_us) of the live unit's journal, a time in
+        microseconds since the epoch; its errors from then on are counted in
+        RV(journal.journal_errors.error_events_since_traffic).
+      - Not set, the time of the last switch recorded in O(switch_file) when it pointed at the
+        live colour (the moment it began to take traffic); without such a switch, they are not
+        counted.
+    type: int
   redis:
     description:
       - The options of M(redis_facts) (O(redis_facts#module:host), O(redis_facts#module:port),
@@ -132,6 +156,7 @@ EXAMPLES = r"""
     service: tsh_erp
     color_ports: {blue: 8001, green: 8002}
     upstream_file: /etc/nginx/tsh_erp-upstream.conf
+    switch_file: /var/lib/deploy-baseline/tsh_erp/switch.json
     redis:
       host: 127.0.0.1
       port: 6379
@@ -196,11 +221,65 @@ units:
       type: list
       elements: str
       sample: ["reading the journal of tsh_erp-green: ..."]
+switch:
+  description: The last blue/green switch recorded in O(switch_file).
+  returned: always
+  type: dict
+  sample: {"switch": {"found": true, "path": "/var/lib/deploy-baseline/tsh_erp/switch.json", "kind": "switch",
+           "from": "green", "to": "blue", "switched_at": "2026-12-02T03:25:14Z"}}
+  contains:
+    switch:
+      description: The record; absent when it could not be read or was not asked for.
+      returned: success
+      type: dict
+      sample: {"found": false, "path": "/var/lib/deploy-baseline/tsh_erp/switch.json"}
+      contains:
+        found:
+          description: Whether the file exists; false before the first switch.
+          returned: always
+          type: bool
+          sample: true
+        path:
+          description: The file read.
+          returned: always
+          type: str
+          sample: /var/lib/deploy-baseline/tsh_erp/switch.json
+        kind:
+          description:
+            - V(switch) (a candidate was promoted) or V(rollback) (the verification failed and the
+              previous colour took the traffic back).
+          returned: when found
+          type: str
+          sample: switch
+        from:
+          description: The colour that took the traffic before.
+          returned: when found
+          type: str
+          sample: green
+        to:
+          description: The colour that took the traffic from then on.
+          returned: when found
+          type: str
+          sample: blue
+        switched_at:
+          description: When nginx had loaded the switched upstream (UTC, ISO 8601).
+          returned: when found
+          type: str
+          sample: "2026-12-02T03:25:14Z"
+        service:
+          description: The service the switch was for.
+          returned: when found
+          type: str
+          sample: tsh_erp
+    failed: *part_failed
+    msg: *part_msg
+    skipped: *part_skipped
 journal:
   description: The live unit's errors since its start, as M(journal_errors) registers them.
   returned: always
   type: dict
-  sample: {"journal_errors": {"error_count": 0, "lines_read": 12, "truncated": false, "units": {}, "groups": []}}
+  sample: {"journal_errors": {"error_count": 0, "lines_read": 12, "exact": true, "units": {}, "groups": [],
+                              "other_groups": []}}
   contains:
     journal_errors: *part_facts
     failed: *part_failed
@@ -291,7 +370,7 @@ import pwd
 
 from ansible.module_utils.baseline_history import HistoryError, history_argument_spec, read_history
 from ansible.module_utils.baseline_journal import journal_argument_spec, read_journal_errors
-from ansible.module_utils.baseline_live import endpoints_under, upstream_color
+from ansible.module_utils.baseline_live import endpoints_under, epoch_us, switch_record, upstream_color
 from ansible.module_utils.baseline_parts import postgres_run_as, run_part
 from ansible.module_utils.baseline_postgres import (
     POSTGRES_MUTUALLY_EXCLUSIVE,
@@ -324,7 +403,10 @@ def get_argument_spec() -> dict:
         color_ports=dict(type="dict", required=True),
         color=dict(type="str", default="auto"),
         upstream_file=dict(type="path"),
+        switch_file=dict(type="path"),
         journal_patterns=journal_argument_spec()["patterns"],
+        journal_max_seconds=journal_argument_spec()["max_seconds"],
+        journal_traffic_since_us=journal_argument_spec()["traffic_since_us"],
         redis=dict(type="dict", options=redis_facts_argument_spec(),
                    mutually_exclusive=REDIS_MUTUALLY_EXCLUSIVE, required_by=REDIS_REQUIRED_BY),
         postgres=dict(type="dict", options=postgres, mutually_exclusive=POSTGRES_MUTUALLY_EXCLUSIVE),
@@ -348,6 +430,23 @@ def read_text(path: str) -> str:
             return upstream.read()
     except OSError:
         return ""
+
+
+def read_switch(path: str | None) -> dict:
+    """The switch part: the record in path, {found: false} when there is none yet, or why it cannot be read."""
+    if path is None:
+        return dict(SKIPPED)
+    try:
+        with open(path, encoding="utf-8") as record:
+            text = record.read()
+    except FileNotFoundError:
+        return {"switch": {"found": False, "path": path}}
+    except (OSError, UnicodeDecodeError) as exc:
+        return {"failed": True, "msg": f"unable to read the switch record {path}: {exc}"}
+    try:
+        return {"switch": dict(switch_record(text), found=True, path=path)}
+    except ValueError as exc:
+        return {"failed": True, "msg": f"unable to read the switch record {path}: {exc}"}
 
 
 def current_user() -> str:
@@ -381,13 +480,18 @@ def main():
     port = ports.get(color, 0)
     service, timeout = params["service"], params["timeout"]
 
-    result = {"color": color, "local_port": port}
+    result = {"color": color, "local_port": port, "switch": read_switch(params["switch_file"])}
+    switch = result["switch"].get("switch") or {}
+    traffic_since_us = params["journal_traffic_since_us"]
+    if traffic_since_us is None and color and switch.get("found") and switch.get("to") == color:
+        traffic_since_us = epoch_us(switch["switched_at"])
     result["units"] = run_part(module, read_unit_facts, "systemd_units",
                                {"units": [f"{service}-{name}" for name in ports], "timeout": timeout},
                                systemd_argument_spec())
     result["journal"] = dict(SKIPPED) if not color else run_part(
         module, read_journal_errors, "journal_errors",
-        {"units": [f"{service}-{color}"], "patterns": params["journal_patterns"], "timeout": timeout},
+        {"units": [f"{service}-{color}"], "patterns": params["journal_patterns"], "timeout": timeout,
+         "max_seconds": params["journal_max_seconds"], "traffic_since_us": traffic_since_us},
         journal_argument_spec())
     result["redis"] = dict(SKIPPED) if params["redis"] is None else run_part(
         module, read_redis_facts, "redis", params["redis"])

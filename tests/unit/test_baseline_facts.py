@@ -1,12 +1,13 @@
 """baseline_facts: each part isolated from the others, the run_as decision, the part adapter."""
 
+import json
 from unittest import mock
 
 import baseline_facts
 import pytest
-from ansible.module_utils import baseline_parts
+from ansible.module_utils import baseline_journal, baseline_parts
 from ansible.module_utils.baseline_parts import Part, PartFailed, postgres_run_as, run_part
-from fake_target import FakeCommands, command_is, fake_target, fixture_text
+from fake_target import FakeCommands, command_is, fake_target, fixture_bytes, fixture_text
 from module_runner import run_module
 
 ARGS = {
@@ -146,3 +147,78 @@ def test_the_redis_password_is_a_no_log_value():
     assert spec["redis"]["options"]["password"]["no_log"] is True
     assert spec["postgres"]["options"]["login_password"]["no_log"] is True
     assert baseline_parts.Part(module, {}).no_log_values is module.no_log_values
+
+
+# The record the bluegreen role wrote on the demo target after a switch (tests/fixtures/results/baseline_facts.json).
+SWITCH = {k: v for k, v in json.loads(fixture_text("results/baseline_facts.json"))["switch"]["switch"].items()
+          if k not in ("found", "path")}
+
+
+def test_the_switch_record_is_read_in_the_same_run(tmp_path):
+    record = tmp_path / "switch.json"
+    record.write_text(json.dumps(SWITCH))
+    outcome, result, _ = run_main({**ARGS, "redis": None, "postgres": None, "switch_file": str(record)},
+                                  (command_is("systemctl"), (1, "", "down")))
+    assert outcome == "exit"
+    assert result["switch"] == {"switch": dict(SWITCH, found=True, path=str(record))}
+    assert run_main({**ARGS, "redis": None, "postgres": None},
+                    (command_is("systemctl"), (1, "", "down")))[1]["switch"] == {"skipped": True}
+
+
+@pytest.mark.parametrize(("text", "cause"), [
+    (None, "no such file"),
+    ("{not json", "not JSON: "),
+    ("[]", "not a JSON object"),
+    (json.dumps(dict(SWITCH, kind="restart")), "kind must be one of switch, rollback, got 'restart'"),
+    (json.dumps(dict(SWITCH, to="")), "to must name a colour, got ''"),
+    (json.dumps(dict(SWITCH, switched_at="04:02")), "switched_at must be an ISO 8601 time with its zone, got '04:02'"),
+    (json.dumps(dict(SWITCH, switched_at="2026-12-02T04:02:59")), "switched_at must be an ISO 8601 time with its zone"),
+])
+def test_a_switch_record_that_cannot_be_read_says_why(tmp_path, text, cause):
+    path = tmp_path / "switch.json"
+    if text is None:
+        assert baseline_facts.read_switch(str(path)) == {"switch": {"found": False, "path": str(path)}}
+        return
+    path.write_text(text)
+    result = baseline_facts.read_switch(str(path))
+    assert result["failed"] is True
+    assert result["msg"].startswith(f"unable to read the switch record {path}: {cause}")
+
+
+def test_an_unreadable_switch_record_names_the_cause(tmp_path):
+    result = baseline_facts.read_switch(str(tmp_path))  # a folder: open() fails as on a file without read rights
+    assert result == {"failed": True,
+                      "msg": f"unable to read the switch record {tmp_path}: [Errno 21] Is a directory: '{tmp_path}'"}
+
+
+def test_the_journal_part_passes_its_time_limit_and_the_start_of_traffic():
+    green = fixture_text("systemd/show_default.txt").split("\n\n")[0] + "\n"
+    show = (command_is("systemctl", "show"), (0, green, ""))
+    journal = (command_is("journalctl", "tsh_erp-green"), (0, fixture_bytes("journal/seed_small.export"), ""))
+    args = {**ARGS, "redis": None, "postgres": None, "journal_max_seconds": 5, "journal_traffic_since_us": 0}
+    with mock.patch.object(baseline_journal, "system_journal_files", lambda: []):
+        outcome, result, calls = run_main(args, show, journal)
+    found = result["journal"]["journal_errors"]
+    assert outcome == "exit" and calls[-1][:3] == ["/usr/bin/journalctl", "--unit", "tsh_erp-green"]
+    assert (found["max_seconds"], found["exact"]) == (5, True)
+    assert found["error_events_since_traffic"] == found["error_count"] == 12
+
+
+@pytest.mark.parametrize(("to", "switched_at", "since_traffic"), [
+    ("green", "2026-12-02T04:09:00Z", 12),  # before the journal's entries: all of them since the traffic
+    ("green", "2026-12-02T04:11:00Z", 0),  # after them: none
+    ("blue", "2026-12-02T04:09:00Z", None),  # the switch pointed at the other colour: not counted
+])
+def test_the_journal_counts_the_errors_since_the_switch_to_the_live_colour(tmp_path, to, switched_at, since_traffic):
+    # seed_small.export's entries were logged at 2026-12-02T04:10:03Z.
+    record = tmp_path / "switch.json"
+    record.write_text(json.dumps(dict(SWITCH, to=to, switched_at=switched_at)))
+    green = fixture_text("systemd/show_default.txt").split("\n\n")[0] + "\n"
+    show = (command_is("systemctl", "show"), (0, green, ""))
+    journal = (command_is("journalctl", "tsh_erp-green"), (0, fixture_bytes("journal/seed_small.export"), ""))
+    args = {**ARGS, "redis": None, "postgres": None, "switch_file": str(record)}
+    with mock.patch.object(baseline_journal, "system_journal_files", lambda: []):
+        outcome, result, _ = run_main(args, show, journal)
+    found = result["journal"]["journal_errors"]
+    assert outcome == "exit" and found["error_count"] == 12
+    assert found["error_events_since_traffic"] == since_traffic

@@ -118,3 +118,27 @@ def test_verdicts():
     assert (rejected["status"], rejected["live_after"], rejected["reasons"]) == ("rejected", "green", ["why"])
     rolled = F["bluegreen_verdict"](passed, failed, "green", "blue")
     assert (rolled["status"], rolled["live_after"]) == ("rolled_back", "green")
+
+
+def test_latency_equal_to_the_gates_limit_passes():
+    # live 2.0 ms + 50 % + 1 ms = 4.0 ms: a candidate at 4.0 ms is within the margin, at 4.001 ms beyond it.
+    probes = facts()["probes"][:2]
+    at_limit = F["bluegreen_gate"](facts(probes=[*probes, probe("candidate:/health", p50=4.0),
+                                                 probe("live:/health", p50=2.0)]), RULES)
+    latency = next(c for c in at_limit["checks"] if c["name"] == "latency")
+    assert latency == {"name": "latency", "ok": True, "detail": "warm p50 4.0 ms, live 2.0 ms (limit 4.0 ms)"}
+    beyond = F["bluegreen_gate"](facts(probes=[*probes, probe("candidate:/health", p50=4.001),
+                                               probe("live:/health", p50=2.0)]), RULES)
+    assert not next(c for c in beyond["checks"] if c["name"] == "latency")["ok"]
+
+
+def test_error_rate_and_p95_equal_to_their_limits_pass_the_verification():
+    health = [{"body": '{"color": "blue"}'}]
+    rules = {"max_error_rate_pct": 1, "max_p95_ms": 500}
+    at_limits = F["bluegreen_verification"]({"load": load({"200": 99, "500": 1}, p95=500), "candidate": "blue",
+                                             "health": health}, rules)
+    assert at_limits["passed"], at_limits["reasons"]
+    beyond = F["bluegreen_verification"]({"load": load({"200": 98, "500": 2}, p95=500.1), "candidate": "blue",
+                                          "health": health}, rules)
+    assert beyond["reasons"][0].startswith("2.0 % of 100 requests failed (limit 1 %)")
+    assert beyond["reasons"][1] == "p95 500.1 ms above 500 ms"

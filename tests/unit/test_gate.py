@@ -92,3 +92,40 @@ def test_public_url_status_names_each_reason_once(errors, text):
         "host": "h", "environment": "e", "service": "tsh_erp", "color": "",
         "measured_at": "2026-11-29T18:16:00Z", "unreachable_reason": ""})
     assert built["status"]["Public URL"]["text"] == text
+
+
+def recorded_record(thresholds, targets):
+    """A baseline record from the module results recorded on the demo target (tests/fixtures/results)."""
+    import json
+
+    from conftest import FIXTURES
+
+    def recorded(module):
+        return json.loads((FIXTURES / "results" / f"{module}.json").read_text())
+
+    results = {"units": recorded("systemd_unit_facts"), "journal": recorded("journal_errors"),
+               "redis": recorded("redis_facts"), "postgres": recorded("postgres_facts"),
+               "http_public": recorded("http_probe")}
+    return FILTERS["baseline_record"](results, {
+        "host": "demo", "environment": "demo", "service": "tsh_erp", "color": "green",
+        "measured_at": "2026-12-09T18:16:00Z",  # Day 7 is due: a target missed is missed, not pending
+        "thresholds": thresholds, "targets": targets})
+
+
+def test_figures_equal_to_their_thresholds_and_targets_meet_them_and_pass_the_gate():
+    summary = recorded_record({}, [])["summary"]
+    exact = {"cache_memory_bytes": {"max": summary["cache_memory_bytes"], "severity": "critical"},
+             "app_memory_bytes": {"min": summary["app_memory_bytes"], "severity": "critical"},
+             "error_count": {"equals": summary["error_count"], "severity": "critical"}}
+    record = recorded_record(exact, [{"day": 7, "thresholds": exact}])
+    assert [v["status"] for v in record["verdicts"]] == ["ok"] * 3
+    assert [v["status"] for v in record["targets"][0]["verdicts"]] == ["ok"] * 3
+    # The recorded facts have faults of their own (green restarted); no threshold is among the reasons.
+    assert not [r for r in gate_reasons(record, "warning") if r.startswith("missed")]
+    # One byte less allowed, one byte more required: both missed, and the gate says so.
+    off = {"cache_memory_bytes": {"max": summary["cache_memory_bytes"] - 1, "severity": "critical"},
+           "app_memory_bytes": {"min": summary["app_memory_bytes"] + 1, "severity": "critical"}}
+    record = recorded_record(off, [{"day": 7, "thresholds": off}])
+    assert [v["status"] for v in record["verdicts"]] == ["critical"] * 2
+    assert [v["status"] for v in record["targets"][0]["verdicts"]] == ["critical"] * 2
+    assert gate_reasons(record, "critical")[-1].startswith("missed 2 critical threshold(s): ")

@@ -31,7 +31,7 @@ WRITTEN = FIXTURES / "history" / "20261129T185723Z.yml"
 # Families without a unit: a 0/1 state or a count.
 UNITLESS = {"deploy_baseline_host_reachable", "deploy_baseline_verdict_status", "deploy_baseline_journal_errors",
             "deploy_baseline_endpoint_ok", "deploy_baseline_part_measured", "deploy_baseline_figure_regressed",
-            "deploy_baseline_app_restarts"}
+            "deploy_baseline_app_restarts", "deploy_baseline_journal_errors_exact"}
 DAILY_S = 26 * 3600
 # Summary figure -> (metric, divisor from the record's unit to the base unit).
 SUMMARY_METRICS = {
@@ -90,7 +90,7 @@ def test_written_baseline_matches_golden():
 
 
 def test_names_types_help_and_labels_follow_prometheus_conventions():
-    rec = written()
+    rec = dict(written(), journal={"exact": True})  # the fixture predates the journal block of the record
     text = F["baseline_prometheus"](rec, DAILY_S)
     families = parse(text)
     assert sorted(families) == sorted(metric_names())  # a whole baseline writes every family the list names
@@ -118,6 +118,14 @@ def test_figures_equal_the_records_in_base_units(rec):
     measured_at = datetime.fromisoformat(rec["measured_at"].replace("Z", "+00:00")).timestamp()
     assert only_value(families, "deploy_baseline_last_run_timestamp_seconds") == measured_at
     assert only_value(families, "deploy_baseline_host_reachable") == 1
+
+
+def test_a_lower_bound_of_the_errors_says_so():
+    exact = parse(F["baseline_prometheus"](record()))
+    assert only_value(exact, "deploy_baseline_journal_errors_exact") == 1
+    cut = dict(record(), journal=dict(record()["journal"], exact=False))
+    assert only_value(parse(F["baseline_prometheus"](cut)), "deploy_baseline_journal_errors_exact") == 0
+    assert "deploy_baseline_journal_errors_exact" not in parse(F["baseline_prometheus"](written()))  # before it
 
 
 def test_endpoints_latency_per_endpoint_and_probe():
@@ -300,3 +308,13 @@ def test_max_age_is_written_when_given():
 def test_max_age_errors(max_age, message):
     with pytest.raises(AnsibleFilterError, match=re.escape(message)):
         F["baseline_prometheus"](record(), max_age)
+
+
+def test_the_deploy_timestamp_is_the_switch_when_one_pointed_at_the_live_colour():
+    switched = record({"switch": recorded("baseline_facts")["switch"]}, measured_at="2026-12-02T04:03:10Z")
+    plain = record(measured_at="2026-12-02T04:03:10Z")
+    deployed = {name: samples(parse(F["baseline_prometheus"](r)), "deploy_baseline_deploy_timestamp_seconds")
+                for name, r in (("switched", switched), ("plain", plain))}
+    labels = tuple(sorted(BASE_LABELS.items()))
+    assert deployed["switched"] == {labels: datetime.fromisoformat("2026-12-02T04:02:59+00:00").timestamp()}
+    assert deployed["plain"] == {labels: datetime.fromisoformat("2026-11-29T18:15:26+00:00").timestamp()}

@@ -46,6 +46,7 @@ def context(**override):
         "unreachable_reason": "", "thresholds": DEFAULTS["baseline_thresholds"],
         "targets": DEFAULTS["baseline_targets"], "known_issues": CATALOGUE, "history": [], "noise_pct": 10,
         "history_source": {"store": "controller", "location": "reports/demo", "count": 0},
+        "noise_min_baselines": 5,
     }
     found.update(override)
     return found
@@ -69,8 +70,25 @@ JOURNAL_DENIED = ("reading the journal of tsh_erp-green: user baseline may not r
                   "(/var/log/journal/3caf15e6dbe73a8c594ebb1653eb71e1/system.journal); "
                   "add it to the group systemd-journal")
 
+def journal_cut():
+    """journal_errors' result when its 30 s limit cut the reading: the recorded one, with the
+    figures of a cut reading, and errors of groups beyond max_groups."""
+    found = recorded("journal_errors")
+    journal = found["journal_errors"]
+    unit = journal["units"]["tsh_erp-green"]
+    unit.update(exact=False, lines_read=612_000, covered_pct=61.0, read_until="2026-11-29T18:14:02+00:00",
+                error_count=812)
+    journal["groups"] = [dict(group, count=800) for group in journal["groups"] if group["unit"] == "tsh_erp-green"]
+    journal["other_groups"] = [{"unit": "tsh_erp-green", "count": 12, "first_seen": "2026-11-29T18:15:40+00:00",
+                                "last_seen": "2026-11-29T18:14:02+00:00"}]
+    journal.update(exact=False, lines_read=612_000, error_count=812,
+                   units={"tsh_erp-green": unit})
+    return found
+
+
 CASES = {
     "healthy": lambda: (results(), context()),
+    "journal_cut": lambda: (results(journal=journal_cut()), context()),
     "second_run": lambda: (results(), context(
         measured_at="2026-11-30T18:16:00Z",
         history=[baseline_record(results(), context())],
@@ -88,6 +106,10 @@ CASES = {
     "redis_down": lambda: (results(redis={"changed": False, "redis": {
         "reachable": False, "error_kind": "refused",
         "error": "unable to connect to Redis at 127.0.0.1:6379: Connection refused"}}), context()),
+    # Measured 11 s after the switch to green recorded on the demo target (the other facts are those of
+    # 2026-11-29: green had run since then without taking traffic).
+    "after_switch": lambda: (results(switch=recorded("baseline_facts")["switch"]),
+                             context(measured_at="2026-12-02T04:03:10Z")),
     # journal_errors' failure, as the faults scenario's least-privilege user outside systemd-journal gets it.
     "journal_unreadable": lambda: (
         results(journal={"failed": True, "changed": False, "msg": JOURNAL_DENIED}), context()),
@@ -136,9 +158,71 @@ def test_unreadable_journal_is_marked_and_counts_as_not_measured():
     assert f"❌ The journal could not be read: {JOURNAL_DENIED}" in report.splitlines()
 
 
+def test_a_cut_journal_reading_shows_its_bound_next_to_each_count():
+    found, ctx = CASES["journal_cut"]()
+    record = baseline_record(found, ctx)
+    bound = "612,000 lines, 61 % of the time since the start, were read in the 30 s limit"
+    assert record["journal"] == {"exact": False, "lines_read": 612_000, "max_seconds": 30.0, "covered_pct": 61.0,
+                                 "read_until": "2026-11-29T18:14:02+00:00", "bound": bound}
+    errors = next(v for v in record["targets"][0]["verdicts"] if v["metric"] == "error_count")
+    assert errors["actual"] == f"at least 812 ({bound})"
+    assert errors["status"] == "pending" and errors["reason"].startswith("not met yet")  # 812 > 0, due later
+    report = render("report.md.j2", record).splitlines()
+    assert f"⚠️ **Errors since deploy:** at least 812 ({bound}); every count below is a lower bound." in report
+    assert f"**Seen:** at least 800 time(s) since the unit started ({bound})" in report
+    assert ("**Seen:** at least 12 time(s), first 2026-11-29T18:15:40+00:00, last 2026-11-29T18:14:02+00:00 "
+            f"({bound}): the errors of its groups beyond those above, counted together.") in report
+    written = yaml.safe_load(render("baseline.yml.j2", record))
+    assert written["journal"]["exact"] is False and written["journal"]["covered_pct"] == 61.0
+
+
+@pytest.mark.parametrize(("rule", "value", "status"), [
+    ({"max": 0}, 3, "critical"), ({"max": 5}, 3, "pending"), ({"equals": 3}, 3, "pending"),
+    ({"min": 2}, 3, "ok"), ({"min": 5}, 3, "pending"),
+])
+def test_a_lower_bound_decides_a_threshold_only_when_it_already_does(rule, value, status):
+    judge = FilterModule().filters()["judge"]
+    verdict, = judge({"error_count": value}, {"error_count": dict(rule, severity="critical")}, {},
+                     {"error_count": "read in part"})
+    assert (verdict["status"], verdict["actual"]) == (status, f"at least {value} (read in part)")
+
+
 def test_second_run_compares_with_the_first():
     found, ctx = CASES["second_run"]()
     record = baseline_record(found, ctx)
     assert record["comparison"]["previous_measured_at"] == "2026-11-29T18:16:00Z"
     assert {r["delta_pct"] for r in record["comparison"]["rows"] if r["metric"] != "uptime_s"} <= {0.0, None}
     assert len(record["trend"][0]["points"]) == 2
+
+
+def test_after_a_switch_the_deploy_is_the_switch():
+    record = baseline_record(*CASES["after_switch"]())
+    assert (record["deployed_at"], record["deployed_at_source"]) == ("2026-12-02T04:02:59Z", "switch")
+    assert record["minutes_since_deploy"] == 0
+    assert record["targets"][0]["due"] == "2026-12-09"  # Day 7 from the switch, not from the unit's start
+    report = render("report.md.j2", record).splitlines()
+    assert "**Time:** 04:03 UTC (0 minutes post-deployment)" in report
+    assert "**Deployed:** the blue/green switch from blue to green at 2026-12-02T04:02:59Z" in report
+    # Without the record, the same facts count from the unit's start, and say so.
+    plain = baseline_record(results(), context(measured_at="2026-12-02T04:03:10Z"))
+    assert (plain["deployed_at"], plain["deployed_at_source"]) == ("2026-11-29T18:15:26+00:00", "unit_start")
+    assert plain["targets"][0]["due"] == "2026-12-06"
+
+
+def test_after_a_switch_the_errors_since_the_traffic_are_shown_beside_those_since_the_start():
+    journal = recorded("journal_errors")
+    # Green's two errors were logged at its start, before the switch: none since it took traffic.
+    found = results(switch=recorded("baseline_facts")["switch"],
+                    journal=dict(journal, journal_errors=dict(journal["journal_errors"], error_events_since_traffic=0)))
+    record = baseline_record(found, context(measured_at="2026-12-02T04:03:10Z"))
+    assert (record["summary"]["error_count"], record["errors_since_traffic"]) == (2, 0)
+    report = render("report.md.j2", record).splitlines()
+    assert "**Errors:** 2 since the unit started, 0 since it took traffic" in report
+    jsonschema.validate(yaml.safe_load(render("baseline.yml.j2", record)), SCHEMA)
+    # The same counts, or no switch to count from: one count, as before.
+    for same in (dict(journal, journal_errors=dict(journal["journal_errors"], error_events_since_traffic=2)), journal):
+        record = baseline_record(results(switch=recorded("baseline_facts")["switch"], journal=same),
+                                 context(measured_at="2026-12-02T04:03:10Z"))
+        assert not any(line.startswith("**Errors:**") for line in render("report.md.j2", record).splitlines())
+    assert baseline_record(results(journal=dict(journal, journal_errors=dict(
+        journal["journal_errors"], error_events_since_traffic=0))), context())["errors_since_traffic"] is None

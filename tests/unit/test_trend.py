@@ -1,7 +1,8 @@
 """The trend: reading a host's baselines, noise bands, regressions, and the report the role renders.
 
-The history is eight baselines baseline.yml wrote on a demo target (tests/fixtures/history); the
-trend reports rendered from it are pinned by golden files in tests/golden. After an intended
+The histories are eight baselines baseline.yml wrote on a demo target (tests/fixtures/history)
+and twenty-two it wrote on a loaded machine (tests/fixtures/history_loaded); the trend reports
+rendered from them are pinned by golden files in tests/golden. After an intended
 change, regenerate them with UPDATE_GOLDEN=1 pytest tests/unit/test_trend.py and read the diff.
 """
 
@@ -21,6 +22,7 @@ from trend import FIGURES, FilterModule
 
 F = FilterModule().filters()
 HISTORY = sorted((FIXTURES / "history").glob("*Z.yml"))
+LOADED = sorted((FIXTURES / "history_loaded").glob("*Z.yml"))
 GOLDEN = PROJECT / "tests" / "golden"
 TEMPLATE = PROJECT / "roles" / "trend" / "templates" / "trend.md.j2"
 SCHEMA = json.loads((PROJECT / "schemas" / "baseline.schema.json").read_text())
@@ -30,8 +32,8 @@ def texts():
     return [p.read_text() for p in HISTORY]
 
 
-def history():
-    return F["baseline_history"](texts(), [str(p) for p in HISTORY])
+def history(paths=HISTORY):
+    return F["baseline_history"]([p.read_text() for p in paths], [str(p) for p in paths])
 
 
 def synthetic(values, metric="api_response_time_cold_ms", start_hour=0):
@@ -133,11 +135,11 @@ def test_a_step_up_of_a_lower_is_better_figure_is_a_regression():
 
 
 def test_a_drop_of_a_higher_is_better_figure_is_a_regression_and_a_rise_an_improvement():
-    trend = F["baseline_trend"](synthetic([90, 91, 89, 90, 90, 50, 99.9], "cache_hit_rate_pct"), min_points=5)
+    trend = F["baseline_trend"](synthetic([80, 81, 79, 80, 80, 50, 99.9], "cache_hit_rate_pct"), min_points=5)
     hit = next(f for f in trend["figures"] if f["metric"] == "cache_hit_rate_pct")
     flags = [p["flags"]["cache_hit_rate_pct"] for p in trend["table"]]
     assert flags[5:] == ["regression", "improvement"]
-    assert hit["band"]["high"] == 99  # 90 + 10 %, the floor: MAD is 0
+    assert (hit["band"]["low"], hit["band"]["high"]) == (70, 90)  # 80 +- (10 % + 2 points): the floors, MAD is small
     assert F["baseline_trend"](synthetic([99.5] * 6, "cache_hit_rate_pct"))["figures"][2]["band"]["high"] == 100
 
 
@@ -196,17 +198,80 @@ def test_baseline_trend_errors_name_the_filter(args, kwargs, message):
         F["baseline_trend"](*args, **kwargs)
 
 
+def test_a_value_on_the_bands_edge_is_within():
+    # 10 +- (10 % + 1 ms): [8, 12]. Both edges are within; just past them is judged.
+    for value, flag in ((12, "within"), (12.001, "regression"), (8, "within"), (7.999, "improvement")):
+        trend = F["baseline_trend"](synthetic([10] * 5 + [value]))
+        assert trend["table"][-1]["flags"]["api_response_time_cold_ms"] == flag, value
+
+
+def test_the_band_is_never_narrower_than_the_figures_noise_floors():
+    # The issue's case: 6.0 ms against a median of 4.8 ms from quiet runs (MAD 0.2 ms) is noise.
+    trend = F["baseline_trend"](synthetic([4.8, 4.6, 5.0, 4.8, 4.7, 6.0]))
+    cold = trend["figures"][0]
+    assert cold["band"]["high"] == pytest.approx(4.8 + 0.48 + 1.0)  # 10 % of the median + 1 ms
+    assert (cold["flag"], cold["floor"], trend["regression_count"]) == ("within", 1.0, 0)
+    assert F["noise_band"]([4.8] * 5, k=3, floor_pct=10, floor=1.0)["low"] == pytest.approx(3.32)
+
+
+@pytest.mark.parametrize("rule", [{}, {"k": 1, "floor_pct": 2, "min_points": 3}])
+def test_a_flat_recorded_history_shows_no_regression(rule):
+    # Eight baselines of an unchanged target: the old rule (no absolute floor) flagged 6 with the tight band.
+    assert F["baseline_trend"](history(), **rule)["regressions"] == []
+
+
+def test_on_a_loaded_machine_only_the_load_spikes_of_the_latencies_are_flagged():
+    trend = F["baseline_trend"](history(LOADED))
+    assert trend["count"] == 22
+    assert {r["metric"] for r in trend["regressions"]} == {"api_response_time_cold_ms", "api_response_time_warm_ms"}
+    # Swings of up to 1.6 x the median are not flagged; the readings flagged are 1.6 to 4.2 x it.
+    assert min(r["value"] / r["median"] for r in trend["regressions"]) > 1.6
+    cold = [p["summary"]["api_response_time_cold_ms"] for p in history(LOADED)]
+    assert max(cold) / min(cold) > 10  # the history is noisy indeed
+
+
+# A 30 % step (worse) planted in the last three baselines of each recorded history.
+STEPS = {"cache_hit_rate_pct": 0.7, "cache_memory_bytes": 1.3, "app_memory_bytes": 1.3}
+
+
+def planted(points, metric, factor, last=3):
+    stepped = [dict(p, summary=dict(p["summary"])) for p in points]
+    for point in stepped[-last:]:
+        if point["summary"][metric] is not None:
+            point["summary"][metric] = point["summary"][metric] * factor
+    return stepped
+
+
+@pytest.mark.parametrize("paths", [HISTORY, LOADED], ids=["quiet", "loaded"])
+@pytest.mark.parametrize(("metric", "factor"), sorted(STEPS.items()))
+def test_a_planted_30_pct_step_is_caught(paths, metric, factor):
+    points = history(paths)
+    trend = F["baseline_trend"](planted(points, metric, factor))
+    caught = {r["measured_at"] for r in trend["regressions"] if r["metric"] == metric}
+    stepped = {p["measured_at"] for p in points[-3:] if p["summary"][metric] is not None}
+    assert caught == stepped
+
+
+def test_a_planted_30_pct_step_of_the_warm_latency_is_caught_above_its_quiet_noise():
+    points = history()
+    trend = F["baseline_trend"](planted(points, "api_response_time_warm_ms", 1.3))
+    caught = [r for r in trend["regressions"] if r["metric"] == "api_response_time_warm_ms"]
+    assert [r["measured_at"] for r in caught] == ["2026-11-29T18:58:57Z"]  # 2.67 ms x 1.3 against 2.4 ms
+
+
 CASES = {
     # The role's defaults: eight real points, the last three judged.
     "trend.md": {},
-    # A tight band (1 x MAD, 2 % floor) over the same history, to show how regressions render.
+    # A tight band (1 x MAD, 2 % floor) over the same history: the absolute floors keep it quiet.
     "trend_tight_band.md": {"k": 1, "floor_pct": 2, "min_points": 3, "rows": 5},
+    # The loaded machine's history, to show how regressions render.
+    "trend_loaded.md": {"rows": 5},
 }
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_trend_report_matches_golden(name):
-    trend = F["baseline_trend"](history(), **CASES[name])
+    trend = F["baseline_trend"](history(LOADED if "loaded" in name else HISTORY), **CASES[name])
     text = render(trend)
     check_golden(name, text)
     assert text.count("```mermaid\nxychart-beta") == sum(1 for f in trend["figures"] if f["chart"]["data"])
