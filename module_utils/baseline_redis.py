@@ -437,16 +437,6 @@ def _text(value):
     return None if value is None else str(value)
 
 
-def parse_scan_reply(text: str) -> tuple:
-    """Parse the output of one `redis-cli SCAN` run: the next cursor, then one key a line. Pure.
-
-    An empty page prints an empty line, so empty lines are not keys.
-    """
-    lines = text.split("\n")
-    cursor = int(lines[0].strip())
-    return cursor, [line for line in lines[1:] if line]
-
-
 def parse_scan_resp(data: bytes) -> tuple | None:
     """Parse the RESP bytes of one SCAN reply into (next cursor, keys as bytes). Pure.
 
@@ -843,7 +833,7 @@ def key_pattern_counts(key_scan: dict | None) -> dict | None:
                          "text": f"{text}; {qualifier}" if qualifier else text})
     return {"db": key_scan["db"], "db_keys": db_keys, "keys_visited": visited, "visited_pct": visited_pct,
             "complete": key_scan["complete"], "exact": key_scan["exact"], "qualifier": qualifier,
-            "scope": f"{scope}, one SCAN pass of {_duration(key_scan['elapsed_ms'])}", "patterns": patterns}
+            "scope": f"{scope}, SCAN for {_duration(key_scan['elapsed_ms'])}", "patterns": patterns}
 
 
 def _duration(elapsed_ms: float) -> str:
