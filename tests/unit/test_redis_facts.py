@@ -25,7 +25,7 @@ from ansible.module_utils.baseline_redis import (
     key_scan_fact,
     keyspace_changes,
     parse_info,
-    parse_scan_csv,
+    parse_scan_raw,
     parse_scan_resp,
     redis_cli_argv,
     redis_facts_from_info,
@@ -123,24 +123,36 @@ def scan_fixture(name):
     return (SCAN / name).read_bytes()
 
 
-def csv_line(name):
-    return scan_fixture(name).rstrip(b"\n")
+def raw_replies(name):
+    """What redis-cli printed raw, with -d "<D>" -D "<R>", reply by reply (without the "<R>")."""
+    return scan_fixture(name).split(b"<R>")[:-1]
 
 
-@pytest.mark.parametrize(("resp", "csv", "cursor", "keys"), [
-    ("resp_db3_odd.bin", "csv_db3_odd.txt", 0, ODD_KEYS),  # keys that hold CRLF, newline, quote, "", UTF-8
-    ("resp_db5_empty.bin", "csv_db5_empty.txt", 0, []),
+def raw_steps(name):
+    """The replies of a raw capture as replay_redis_cli.py's steps."""
+    return [{"stdout": reply.decode("utf-8", "surrogateescape") + "<R>"} for reply in raw_replies(name)]
+
+
+@pytest.mark.parametrize(("resp", "raw", "cursor", "keys"), [
+    ("resp_db3_odd.bin", "raw_db3_odd.txt", 0, ODD_KEYS),  # keys that hold CRLF, newline, quote, "", UTF-8
+    ("resp_db5_empty.bin", "raw_db5_empty.txt", 0, []),
 ])
-def test_both_readers_read_real_scan_replies_alike(resp, csv, cursor, keys):
+def test_both_readers_read_real_scan_replies_alike(resp, raw, cursor, keys):
     assert parse_scan_resp(scan_fixture(resp)) == (cursor, keys)
-    assert parse_scan_csv(csv_line(csv)) == (cursor, keys)
+    assert parse_scan_raw(raw_replies(raw)[0], b"<D>") == (cursor, keys, not keys)
 
 
 def test_both_readers_read_a_page_of_a_million_keys_alike():
     cursor, keys = parse_scan_resp(scan_fixture("resp_db0_page.bin"))
     assert (cursor, len(keys)) == (851968, 20)
     assert keys[:2] == [b"user:profile:0429539", b"user:profile:0735569"]
-    assert parse_scan_csv(csv_line("csv_db0_page.txt")) == (cursor, keys)
+    assert parse_scan_raw(raw_replies("raw_db0_page.txt")[0], b"<D>") == (cursor, keys, False)
+
+
+def test_raw_output_prints_a_page_of_the_empty_key_as_an_empty_page():
+    page_of_the_empty_key, exists = raw_replies("raw_db4_empty_key.txt")
+    assert parse_scan_raw(page_of_the_empty_key, b"<D>") == parse_scan_raw(raw_replies("raw_db5_empty.txt")[0], b"<D>")
+    assert exists == b"1"
 
 
 @pytest.mark.parametrize("name", ["resp_db0_page.bin", "resp_db3_odd.bin"])
@@ -155,7 +167,7 @@ def test_parse_scan_resp_waits_for_the_whole_reply(name):
 ])
 def test_both_readers_raise_a_refused_scan(name, kind, cause):
     for parse, data in ((parse_scan_resp, scan_fixture(f"resp_{name}.bin")),
-                        (parse_scan_csv, csv_line(f"csv_{name}.txt"))):
+                        (lambda reply: parse_scan_raw(reply, b"<D>"), raw_replies(f"raw_{name}.txt")[0])):
         with pytest.raises(RedisFault) as fault:
             parse(data)
         assert (fault.value.kind, fault.value.cause) == (kind, cause)
@@ -164,8 +176,7 @@ def test_both_readers_raise_a_refused_scan(name, kind, cause):
 @pytest.mark.parametrize(("parse", "data"), [
     (parse_scan_resp, b"+OK\r\n$1\r\n0\r\n*0\r\n\r\n"),
     (parse_scan_resp, b"*2\r\n$1\r\n0\r\n*1\r\n$3\r\nabcd\r\n"),   # a key longer than its length
-    (parse_scan_csv, b"OK"),
-    (parse_scan_csv, b'"0","unterminated'),
+    (lambda reply: parse_scan_raw(reply, b"<D>"), b"OK<D>key"),
 ])
 def test_the_readers_reject_what_is_no_scan_reply(parse, data):
     with pytest.raises(ValueError):
@@ -551,7 +562,7 @@ WARM_REPLIES = {
     "INFO": fixture("info_warm.txt").encode(),
 }
 # A pass of two real pages: 20 keys of the million-key database, then an empty last page.
-CSV_PASS = [{"stdout": csv_line("csv_db0_page.txt").decode()}, {"stdout": csv_line("csv_db5_empty.txt").decode()}]
+CLI_PASS = raw_steps("raw_db0_page.txt") + raw_steps("raw_db5_empty.txt")
 RESP_PASS = [scan_fixture("resp_db0_page.bin"), page(0, [])]
 PAGE_COUNTS = {"products:*": 8, "orders:*": 5}
 
@@ -573,7 +584,7 @@ def replayed(log):
 
 
 def test_main_with_redis_cli(replay):
-    log = replay(CSV_PASS)
+    log = replay(CLI_PASS)
     status, result, calls = run_cli({"key_patterns": ["products:*", "orders:*"], "password": PASSWORD}, WARM_RUNS)
     assert status == "exit"
     assert result["changed"] is False
@@ -595,8 +606,10 @@ def test_main_with_redis_cli(replay):
     ]
     # one redis-cli for the whole pass, the password in its environment only
     assert replayed(log) == [
-        {"argv": ["-h", "127.0.0.1", "-p", "6379", "-n", "0", "--csv"], "auth": PASSWORD},
-        {"command": "SCAN 0 COUNT 1000"}, {"command": "SCAN 851968 COUNT 1000"}]
+        {"argv": ["-h", "127.0.0.1", "-p", "6379", "-n", "0", "--raw", "-d", mock.ANY, "-D", mock.ANY],
+         "auth": PASSWORD},
+        {"command": "SCAN 0 COUNT 1000"}, {"command": "SCAN 851968 COUNT 1000"},
+        {"command": 'EXISTS ""'}]   # the last page printed no key: was it the key ""?
 
 
 def test_main_with_redispy_reads_the_scan_replies_raw():
@@ -618,7 +631,7 @@ def test_a_reply_that_comes_in_pieces_is_read_whole():
 
 
 def test_both_clients_give_the_same_figures(replay):
-    replay(CSV_PASS)
+    replay(CLI_PASS)
     _, by_cli, _ = run_cli({"key_patterns": ["products:*"]}, WARM_RUNS)
     _, by_redispy = run_redispy({"key_patterns": ["products:*"]}, WARM_REPLIES, scan=RESP_PASS)
     varying = ("client", "ping_ms")
@@ -635,7 +648,7 @@ def test_main_in_check_mode_reads_the_same():
 
 
 def test_without_key_patterns_there_is_no_scan(replay):
-    log = replay(CSV_PASS)
+    log = replay(CLI_PASS)
     _, result, calls = run_cli({}, WARM_RUNS)
     assert result["redis"]["key_scan"] is None
     assert replayed(log) == [] and len(calls) == 2
@@ -643,16 +656,16 @@ def test_without_key_patterns_there_is_no_scan(replay):
 
 SCAN_FAULTS = [
     # (what redis-cli does at the second page, what redis-py's socket does, the error)
-    ({"stdout": csv_line("csv_noperm.txt").decode()}, scan_fixture("resp_noperm.bin"),
+    (raw_steps("raw_noperm.txt")[0], scan_fixture("resp_noperm.bin"),
      "unable to SCAN Redis at 127.0.0.1:6379: NOPERM this user has no permissions to run the 'scan' command"),
-    ({"stdout": csv_line("csv_noauth.txt").decode()}, scan_fixture("resp_noauth.bin"),
+    (raw_steps("raw_noauth.txt")[0], scan_fixture("resp_noauth.bin"),
      "unable to SCAN Redis at 127.0.0.1:6379: NOAUTH Authentication required."),
 ]
 
 
 @pytest.mark.parametrize(("cli_step", "resp", "error"), SCAN_FAULTS)
 def test_a_refused_scan_mid_pass_keeps_the_counts_so_far_and_warns(replay, cli_step, resp, error):
-    replay([CSV_PASS[0], cli_step])
+    replay([CLI_PASS[0], cli_step])
     with mock.patch.object(basic.AnsibleModule, "warn") as warn:
         _, by_cli, _ = run_cli({"key_patterns": ["products:*", "orders:*"]}, WARM_RUNS)
     warn.assert_called_once_with(f"{error}; the key counts are those of the 20 keys read before")
@@ -667,7 +680,7 @@ def test_a_refused_scan_mid_pass_keeps_the_counts_so_far_and_warns(replay, cli_s
 
 
 def test_redis_cli_losing_its_connection_mid_pass_ends_it(replay):
-    replay([CSV_PASS[0], {"stderr": scan_fixture("csv_killed_stderr.txt").decode()}])
+    replay([CLI_PASS[0], {"stderr": scan_fixture("raw_killed_stderr.txt").decode()}])
     _, result, _ = run_cli({"key_patterns": ["products:*", "orders:*"]}, WARM_RUNS)
     scan = result["redis"]["key_scan"]
     assert scan["error"] == "unable to SCAN Redis at 127.0.0.1:6379: Server closed the connection"
@@ -675,7 +688,7 @@ def test_redis_cli_losing_its_connection_mid_pass_ends_it(replay):
 
 
 def test_redis_cli_not_answering_mid_pass_times_out(replay):
-    replay([CSV_PASS[0], {"sleep": 3, "stdout": csv_line("csv_db5_empty.txt").decode()}])
+    replay([CLI_PASS[0], dict(CLI_PASS[1], sleep=3)])
     _, result, _ = run_cli({"key_patterns": ["products:*"], "timeout": 0.5}, WARM_RUNS)
     scan = result["redis"]["key_scan"]
     assert scan["error"] == "unable to SCAN Redis at 127.0.0.1:6379: no answer within 0.5 s"
@@ -792,3 +805,18 @@ def test_argument_errors(args, message):
 
 def test_the_password_is_no_log():
     assert redis_facts.get_argument_spec()["password"]["no_log"] is True
+
+
+def test_redis_cli_finds_the_empty_key_alone_in_a_page(replay):
+    log = replay(raw_steps("raw_db4_empty_key.txt"))
+    _, result, _ = run_cli({"key_patterns": ["*"], "db": 4}, WARM_RUNS)
+    assert result["redis"]["key_scan"]["counts"] == {"*": 1}
+    assert [entry.get("command") for entry in replayed(log)][1:] == ["SCAN 0 COUNT 1000", 'EXISTS ""']
+
+
+def test_redis_cli_delimiters_are_new_for_each_pass(replay):
+    log = replay(CLI_PASS + CLI_PASS)
+    run_cli({"key_patterns": ["*"]}, WARM_RUNS)
+    run_cli({"key_patterns": ["*"]}, WARM_RUNS)
+    first, second = (entry["argv"] for entry in replayed(log) if "argv" in entry)
+    assert first[-4:-2] == ["-d", first[-3]] and first[-3] != second[-3] and first[-1] != second[-1]
