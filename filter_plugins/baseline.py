@@ -165,15 +165,19 @@ def _bound(rule):
     return kinds[0], rule[kinds[0]]
 
 
-def judge(summary, thresholds, pending_reasons=None):
+def judge(summary, thresholds, pending_reasons=None, lower_bounds=None):
     """One verdict per threshold: status ok / warning / critical / pending, with the reason.
 
     thresholds: {metric: {max|min|equals: X, severity: warning|critical}}.
     pending_reasons: {metric: why it is not measured or not yet meaningful}.
+    lower_bounds: {metric: why its value is only a lower bound}: such a value misses a max or an
+    equals only when it is already above it, meets a min only when it already reaches it, and is
+    pending otherwise, shown as "at least N (why)".
     """
     if not isinstance(summary, dict) or not isinstance(thresholds, dict):
         raise AnsibleFilterError("judge: expected the summary and the thresholds as dicts")
     pending_reasons = pending_reasons or {}
+    lower_bounds = lower_bounds or {}
     verdicts = []
     for metric, rule in sorted(thresholds.items()):
         if metric not in METRICS:
@@ -194,6 +198,14 @@ def judge(summary, thresholds, pending_reasons=None):
         }
         if value is None:
             verdict.update(status="pending", reason=pending_reasons.get(metric, "not measured"))
+        elif metric in lower_bounds:
+            verdict["actual"] = f"at least {verdict['actual']} ({lower_bounds[metric]})"
+            decided = value >= bound if kind == "min" else value > bound
+            if not decided:
+                verdict.update(status="pending", reason=f"not known: only a lower bound ({lower_bounds[metric]})")
+            else:
+                verdict.update(status="ok" if kind == "min" else severity,
+                               reason="within target" if kind == "min" else f"outside target ({verdict['expected']})")
         else:
             met = _BOUNDS[kind][1](value, bound)
             verdict.update(status="ok" if met else severity,
@@ -264,6 +276,40 @@ def trend(history, metric):
         "max": max(measured) if measured else None,
         "last": measured[-1] if measured else None,
     }
+
+
+def journal_reading(journal):
+    """How the journal was read, from journal_errors' facts: exact or cut by the time limit, and
+    the words that go next to each count when it is only a lower bound (`bound`, else None)."""
+    if journal is None:  # not read: nothing to say of how
+        return {"exact": None, "lines_read": None, "max_seconds": None, "covered_pct": None,
+                "read_until": None, "bound": None}
+    if not isinstance(journal, dict):
+        raise AnsibleFilterError("journal_reading: expected journal_errors' facts as a dict")
+    units = list((journal.get("units") or {}).values())
+    exact = journal.get("exact", True)
+    reading = {"exact": exact, "lines_read": journal.get("lines_read"), "max_seconds": journal.get("max_seconds"),
+               "covered_pct": min((u.get("covered_pct", 100.0) for u in units), default=100.0),
+               "read_until": next((u.get("read_until") for u in units if u.get("read_until")), None),
+               "bound": None}
+    if not exact:
+        reading["bound"] = (f"{reading['lines_read']:,} lines, {reading['covered_pct']:g} % of the time since the "
+                            f"start, were read in the {reading['max_seconds']:g} s limit")
+    return reading
+
+
+def journal_count(count, reading):
+    """An error count as the report shows it: "812", or "at least 812" when the reading was cut."""
+    if not isinstance(reading, dict):
+        raise AnsibleFilterError("journal_count: expected the record's journal reading as a dict")
+    return f"at least {count}" if reading.get("exact") is False else f"{count}"
+
+
+def journal_bound(reading):
+    """The words after a count that is a lower bound, " (why)"; "" when the reading was exact."""
+    if not isinstance(reading, dict):
+        raise AnsibleFilterError("journal_bound: expected the record's journal reading as a dict")
+    return f" ({reading['bound']})" if reading.get("bound") else ""
 
 
 def known_issues(groups, catalogue):
@@ -398,13 +444,13 @@ def _pending_reasons(facts, problems):
     return reasons
 
 
-def _day_targets(summary, targets, deployed_at, measured_at, pending_reasons):
+def _day_targets(summary, targets, deployed_at, measured_at, pending_reasons, lower_bounds=None):
     rows = []
     for target in targets:
         due = add_days(deployed_at, target["day"]) if deployed_at else None
         overdue = due is not None and measured_at[:10] > due
         verdicts = judge(summary, {m: dict(r, severity=r.get("severity", "warning"))
-                                   for m, r in target["thresholds"].items()}, pending_reasons)
+                                   for m, r in target["thresholds"].items()}, pending_reasons, lower_bounds)
         for v in verdicts:
             if v["status"] in ("warning", "critical") and not overdue:
                 v.update(status="pending", reason=f"not met yet; due {due}")
@@ -417,7 +463,8 @@ def _recommendations(record):
     for issue in record["known_issues"]["known"]:
         tips.extend(f"{issue['title']}: {step}" for step in issue.get("solution", []))
     for group in record["known_issues"]["new"]:
-        tips.append(f"Investigate the new error group seen {group.get('count')} time(s): "
+        seen = journal_count(group.get("count"), record["journal"])
+        tips.append(f"Investigate the new error group seen {seen} time(s): "
                     f"{(group.get('sample') or '').splitlines()[0][:120] if group.get('sample') else '?'}")
     for v in record["verdicts"]:
         if v["status"] in ("warning", "critical"):
@@ -484,6 +531,8 @@ def baseline_record(results, context):
 
     summary = baseline_summary(facts)
     pending = _pending_reasons(facts, problems)
+    reading = journal_reading(facts.get("journal"))
+    bounds = {"error_count": reading["bound"]} if reading["bound"] else {}
     unit = facts["unit"] or {}
     deployed_at = unit.get("active_since")
     history = [h for h in context.get("history") or [] if isinstance(h, dict)]
@@ -508,9 +557,10 @@ def baseline_record(results, context):
             "Database": _reachable_status(facts["postgres"], on_host["postgres"], "PostgreSQL"),
             "Public URL": _http_status(facts["http_public"], problems.get("http_public")),
         },
-        "verdicts": judge(summary, context.get("thresholds") or {}, pending),
+        "verdicts": judge(summary, context.get("thresholds") or {}, pending, bounds),
         "targets": _day_targets(summary, context.get("targets") or [], deployed_at,
-                                context["measured_at"], pending),
+                                context["measured_at"], pending, bounds),
+        "journal": reading,
         "known_issues": known_issues((facts.get("journal") or {}).get("groups", []),
                                      context.get("known_issues") or []),
         "comparison": {
@@ -521,6 +571,10 @@ def baseline_record(results, context):
                   for m in METRICS],
         "facts": facts,
     }
+    if reading["bound"]:
+        for row in [*record["comparison"]["rows"], *record["trend"]]:
+            if row["metric"] == "error_count":
+                row["label"] += " (now a lower bound: the journal was read in part)"
     if facts.get("http_local") is not None or "http_local" in problems:
         record["status"]["Application port"] = _http_status(facts["http_local"], problems.get("http_local"))
     for v in record["verdicts"]:
@@ -553,6 +607,9 @@ class FilterModule:
             "compare_baselines": compare_baselines,
             "trend": trend,
             "known_issues": known_issues,
+            "journal_reading": journal_reading,
+            "journal_count": journal_count,
+            "journal_bound": journal_bound,
             "minutes_since": minutes_since,
             "error_headline": error_headline,
             "add_days": add_days,

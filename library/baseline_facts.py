@@ -48,6 +48,18 @@ options:
     type: list
     elements: str
     default: [Traceback, ERROR, CRITICAL]
+  journal_max_seconds:
+    description:
+      - The O(journal_errors#module:max_seconds) of the live unit's journal; a reading it cuts
+        gives lower bounds, and says so (RV(journal.journal_errors.exact=false)).
+    type: float
+    default: 30
+  journal_traffic_since_us:
+    description:
+      - The O(journal_errors#module:traffic_since_us) of the live unit's journal, a time in
+        microseconds since the epoch; its errors from then on are counted in
+        RV(journal.journal_errors.error_events_since_traffic). Not set, they are not counted.
+    type: int
   redis:
     description:
       - The options of M(redis_facts) (O(redis_facts#module:host), O(redis_facts#module:port),
@@ -185,7 +197,8 @@ journal:
   description: The live unit's errors since its start, as M(journal_errors) registers them.
   returned: always
   type: dict
-  sample: {"journal_errors": {"error_count": 0, "lines_read": 12, "truncated": false, "units": {}, "groups": []}}
+  sample: {"journal_errors": {"error_count": 0, "lines_read": 12, "exact": true, "units": {}, "groups": [],
+                              "other_groups": []}}
   contains:
     journal_errors: *part_facts
     failed: *part_failed
@@ -282,6 +295,8 @@ def get_argument_spec() -> dict:
         color=dict(type="str", default="auto"),
         upstream_file=dict(type="path"),
         journal_patterns=journal_argument_spec()["patterns"],
+        journal_max_seconds=journal_argument_spec()["max_seconds"],
+        journal_traffic_since_us=journal_argument_spec()["traffic_since_us"],
         redis=dict(type="dict", options=redis_facts_argument_spec(),
                    mutually_exclusive=REDIS_MUTUALLY_EXCLUSIVE, required_by=REDIS_REQUIRED_BY),
         postgres=dict(type="dict", options=postgres, mutually_exclusive=POSTGRES_MUTUALLY_EXCLUSIVE),
@@ -343,7 +358,8 @@ def main():
                                systemd_argument_spec())
     result["journal"] = dict(SKIPPED) if not color else run_part(
         module, read_journal_errors, "journal_errors",
-        {"units": [f"{service}-{color}"], "patterns": params["journal_patterns"], "timeout": timeout},
+        {"units": [f"{service}-{color}"], "patterns": params["journal_patterns"], "timeout": timeout,
+         "max_seconds": params["journal_max_seconds"], "traffic_since_us": params["journal_traffic_since_us"]},
         journal_argument_spec())
     result["redis"] = dict(SKIPPED) if params["redis"] is None else run_part(
         module, read_redis_facts, "redis", params["redis"])

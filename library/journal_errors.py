@@ -8,8 +8,12 @@ DOCUMENTATION = r"""
 module: journal_errors
 short_description: Count and group the errors systemd units logged to the journal
 description:
-  - Reads each unit's journal with C(journalctl -u UNIT -o json), by default since the unit's
-    current start, i.e. since the deploy that started it.
+  - Reads every entry of each unit's journal with C(journalctl -u UNIT -o export), by default
+    since the unit's current start, i.e. since the deploy that started it, in one pass. The output
+    is read as a stream, in bounded memory, so the counts are exact on a unit of millions of lines.
+  - A time limit (O(max_seconds)) bounds the reading; when it cuts the reading, the result says so
+    (RV(journal_errors.exact=false), how many lines were read, the share of the time since the start
+    read) and every count is a lower bound.
   - A Python traceback that a program wrote one line per journal entry (as uvicorn does) is
     joined back into one message with the log line before it, its frames, its chained
     tracebacks and its exception line, so that it counts once.
@@ -35,7 +39,7 @@ options:
       - Read the journal from this time on; any timestamp C(journalctl --since) understands,
         for example V(2025-11-05 15:41:00 UTC), V(-1h) or V(today).
       - When not set, from each unit's current start (its C(ActiveEnterTimestamp), to the
-        microsecond). For a unit that is not running, the last O(max_lines) entries are read.
+        microsecond). For a unit that is not running, all its entries are read.
     type: str
   priorities:
     description:
@@ -54,15 +58,33 @@ options:
     type: list
     elements: str
     default: [Traceback, ERROR, CRITICAL]
-  max_lines:
+  max_seconds:
     description:
-      - The most journal entries read per unit. With a start time (the default), the oldest
-        entries are kept and the newest left out; RV(journal_errors.truncated) tells.
+      - The longest the reading of one unit's journal may take, in seconds. When it is reached,
+        C(journalctl) is stopped, what was read counts, and the unit's result says the reading was
+        cut (RV(journal_errors.units.<unit>.exact=false)), and its counts are then lower bounds.
+    type: float
+    default: 30
+  max_groups:
+    description:
+      - The most error groups kept per unit, the first to appear. The errors of later groups are
+        counted together in RV(journal_errors.other_groups), never dropped.
     type: int
-    default: 20000
+    default: 50
+  max_samples:
+    description:
+      - The most samples (full messages, the first ones that differ) kept per group.
+    type: int
+    default: 3
+  traffic_since_us:
+    description:
+      - A time, in microseconds since the epoch, from which errors are also counted apart
+        (RV(journal_errors.error_events_since_traffic)), for example when traffic reached the unit.
+      - Not set, they are not counted (null).
+    type: int
   timeout:
     description:
-      - Seconds that each command (C(systemctl show), C(journalctl)) may take before the module fails.
+      - Seconds that C(systemctl show) may take before the module fails.
     type: float
     default: 10
 attributes:
@@ -71,9 +93,12 @@ attributes:
     details: The module only reads; it runs the same in check mode.
 notes:
   - A traceback is joined to the log line of the same PID just before it when journald received
-    both in the same read (within 1 ms); the traceback's own lines must follow each other within
-    a second.
+    both within 10 ms (the same read, or the next one of a busy journald); the traceback's own lines
+    must follow each other within a second. A record ends after 1,000 lines.
   - An exception message of several lines keeps only its lines that are indented.
+  - How many lines there are since the start is not known without reading them all, so a cut
+    reading gives the share of the time since the start that was read instead
+    (RV(journal_errors.units.<unit>.covered_pct)).
 seealso:
   - module: systemd_unit_facts
 """
@@ -90,8 +115,14 @@ EXAMPLES = r"""
     since: -1h
     priorities: [0, 1, 2, 3, 4]
     patterns: [Traceback, "ERROR:", "CRITICAL:"]
-    max_lines: 5000
+    max_seconds: 10
   register: recent_errors
+
+- name: Count the errors since traffic reached the live colour
+  journal_errors:
+    units: [tsh_erp-green]
+    traffic_since_us: "{{ (traffic_started_at | to_datetime('%Y-%m-%dT%H:%M:%S%z')).timestamp() * 1000000 | int }}"
+  register: errors_under_traffic
 """
 
 RETURN = r"""
@@ -101,14 +132,19 @@ journal_errors:
   type: dict
   sample:
     error_count: 1
+    error_events_since_traffic: null
     lines_read: 44
-    truncated: false
+    exact: true
+    max_seconds: 30
     units:
       tsh_erp-green:
         since: "2026-11-29T18:01:32+00:00"
         lines_read: 44
-        truncated: false
+        exact: true
+        covered_pct: 100.0
+        read_until: null
         error_count: 1
+        error_events_since_traffic: null
     groups:
       - unit: tsh_erp-green
         fingerprint: "ERROR: One or more mappers failed to initialize | sqlalchemy.exc.InvalidRequestError: ..."
@@ -117,22 +153,40 @@ journal_errors:
         last_seen: "2026-11-29T18:01:33+00:00"
         priority: 6
         sample: "ERROR:    One or more mappers failed to initialize\nTraceback (most recent call last):\n..."
+        samples: ["ERROR:    One or more mappers failed to initialize\nTraceback (most recent call last):\n..."]
+    other_groups: []
   contains:
     error_count:
-      description: How many errors were found, over all units (the sum of the groups' counts).
+      description:
+        - How many errors were found, over all units (the groups' and the other groups' counts together).
+        - A lower bound when RV(journal_errors.exact=false).
       returned: always
       type: int
       sample: 1
+    error_events_since_traffic:
+      description:
+        - How many of them were first logged at or after O(traffic_since_us), over all units.
+        - Null when O(traffic_since_us) is not set; a lower bound when RV(journal_errors.exact=false).
+      returned: always
+      type: int
+      sample: null
     lines_read:
       description: How many journal entries were read, over all units.
       returned: always
       type: int
       sample: 44
-    truncated:
-      description: Whether, for some unit, O(max_lines) entries were read and more were left out.
+    exact:
+      description:
+        - Whether every unit's journal was read to its end; false when O(max_seconds) cut some
+          unit's reading, whose counts are then lower bounds.
       returned: always
       type: bool
-      sample: false
+      sample: true
+    max_seconds:
+      description: The time limit of each unit's reading, O(max_seconds).
+      returned: always
+      type: float
+      sample: 30
     units:
       description: What was read of each unit's journal, keyed by the unit name as given in O(units).
       returned: always
@@ -141,8 +195,11 @@ journal_errors:
         tsh_erp-green:
           since: "2026-11-29T18:01:32+00:00"
           lines_read: 44
-          truncated: false
+          exact: true
+          covered_pct: 100.0
+          read_until: null
           error_count: 1
+          error_events_since_traffic: null
       contains:
         <unit>:
           description: What was read of one unit's journal; the key is the unit's name as given in O(units).
@@ -151,8 +208,11 @@ journal_errors:
           sample:
             since: "2026-11-29T18:01:32+00:00"
             lines_read: 44
-            truncated: false
+            exact: true
+            covered_pct: 100.0
+            read_until: null
             error_count: 1
+            error_events_since_traffic: null
           contains:
             since:
               description:
@@ -167,18 +227,39 @@ journal_errors:
               returned: always
               type: int
               sample: 44
-            truncated:
-              description: Whether O(max_lines) entries were read and more were left out.
+            exact:
+              description: Whether the unit's journal was read to its end, within O(max_seconds).
               returned: always
               type: bool
-              sample: false
+              sample: true
+            covered_pct:
+              description:
+                - The share of the time from the start (or, without one, from the first entry read)
+                  to the end of the reading that was read, in percent; 100 when RV(journal_errors.units.<unit>.exact).
+              returned: always
+              type: float
+              sample: 100.0
+            read_until:
+              description: When the last entry read was logged, ISO 8601 UTC, when the reading was cut; else null.
+              returned: always
+              type: str
+              sample: null
             error_count:
-              description: How many errors the unit logged.
+              description:
+                - How many errors the unit logged; a lower bound when not
+                  RV(journal_errors.units.<unit>.exact).
               returned: always
               type: int
               sample: 1
+            error_events_since_traffic:
+              description: How many of them were first logged at or after O(traffic_since_us); null without it.
+              returned: always
+              type: int
+              sample: null
     groups:
-      description: The errors grouped by unit and fingerprint, each unit's in order of first appearance.
+      description:
+        - The errors grouped by unit and fingerprint, each unit's in order of first appearance;
+          at most O(max_groups) per unit.
       returned: always
       type: list
       elements: dict
@@ -190,6 +271,7 @@ journal_errors:
           last_seen: "2026-11-29T18:01:33+00:00"
           priority: 6
           sample: "ERROR:    One or more mappers failed to initialize\nTraceback (most recent call last):\n..."
+          samples: ["ERROR:    One or more mappers failed to initialize\nTraceback (most recent call last):\n..."]
       contains:
         unit:
           description: The unit that logged the errors, as given in O(units).
@@ -204,7 +286,7 @@ journal_errors:
           type: str
           sample: "ERROR: One or more mappers failed to initialize | sqlalchemy.exc.InvalidRequestError: ..."
         count:
-          description: How many times the error was logged.
+          description: How many times the error was logged; a lower bound when the unit's reading was cut.
           returned: always
           type: int
           sample: 3
@@ -214,7 +296,7 @@ journal_errors:
           type: str
           sample: "2026-11-29T18:01:24+00:00"
         last_seen:
-          description: When it was last logged, ISO 8601 UTC to the second.
+          description: When it was last logged (of what was read), ISO 8601 UTC to the second.
           returned: always
           type: str
           sample: "2026-11-29T18:09:47+00:00"
@@ -224,10 +306,48 @@ journal_errors:
           type: int
           sample: 6
         sample:
-          description: The full message of its first occurrence, lines joined by newlines.
+          description: The full message of its first occurrence, lines joined by newlines (at most 20,000 characters).
           returned: always
           type: str
           sample: "ERROR:    One or more mappers failed to initialize\nTraceback (most recent call last):\n..."
+        samples:
+          description:
+            - The first O(max_samples) messages of the group that differ from each other; the first
+              is RV(journal_errors.groups.sample).
+          returned: always
+          type: list
+          elements: str
+          sample: ["ERROR:    One or more mappers failed to initialize\nTraceback (most recent call last):\n..."]
+    other_groups:
+      description:
+        - Per unit that logged errors of more than O(max_groups) groups, the errors of the groups
+          beyond the bound, counted together.
+      returned: always
+      type: list
+      elements: dict
+      sample: [{"unit": "tsh_erp-green", "count": 12, "first_seen": "2026-11-29T18:02:10+00:00",
+                "last_seen": "2026-11-29T18:09:47+00:00"}]
+      contains:
+        unit:
+          description: The unit, as given in O(units).
+          returned: always
+          type: str
+          sample: tsh_erp-green
+        count:
+          description: How many errors of other groups it logged; a lower bound when its reading was cut.
+          returned: always
+          type: int
+          sample: 12
+        first_seen:
+          description: When the first of them was logged, ISO 8601 UTC to the second.
+          returned: always
+          type: str
+          sample: "2026-11-29T18:02:10+00:00"
+        last_seen:
+          description: When the last of them was logged, ISO 8601 UTC to the second.
+          returned: always
+          type: str
+          sample: "2026-11-29T18:09:47+00:00"
 """
 
 from ansible.module_utils.baseline_journal import journal_argument_spec, read_journal_errors

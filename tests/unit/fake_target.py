@@ -1,10 +1,11 @@
 """A stand-in for the target's commands, for running a module's main() on captured output."""
 
 import contextlib
+import io
 from unittest import mock
 
 import yaml
-from ansible.module_utils import basic
+from ansible.module_utils import baseline_journal, basic
 from conftest import FIXTURES
 
 
@@ -25,13 +26,32 @@ class FakeCommands:
         raise AssertionError(f"unexpected command: {args}")
 
 
+class FakeJournalProcess:
+    """What baseline_journal.JournalProcess gives (a stream of journalctl's output, its end), from
+    the answer of `commands` to its argv; an answer's stdout may be text or bytes."""
+
+    def __init__(self, commands, argv, env):
+        rc, out, err = commands(None, argv)
+        self.stdout = io.BytesIO(out.encode() if isinstance(out, str) else out)
+        self.killed = False
+        self._end = rc, err
+
+    def stop(self):
+        pass
+
+    def finish(self):
+        return self._end
+
+
 @contextlib.contextmanager
 def fake_target(commands):
-    """Patch run_command with `commands`, and find every binary in /usr/bin."""
+    """Patch run_command and journalctl's stream with `commands`, and find every binary in /usr/bin."""
     def run_command(module, args, **kwargs):
         return commands(module, args, **kwargs)
 
     with mock.patch.object(basic.AnsibleModule, "run_command", run_command), \
+         mock.patch.object(baseline_journal, "JournalProcess",
+                           lambda argv, env: FakeJournalProcess(commands, argv, env)), \
          mock.patch.object(basic.AnsibleModule, "get_bin_path", lambda self, name, **kw: f"/usr/bin/{name}"):
         yield commands
 
@@ -45,6 +65,10 @@ def command_is(name, *words):
 
 def fixture_text(relative):
     return (FIXTURES / relative).read_text(encoding="utf-8")
+
+
+def fixture_bytes(relative):
+    return (FIXTURES / relative).read_bytes()
 
 
 def doc_of(module, name):

@@ -4,9 +4,9 @@ from unittest import mock
 
 import baseline_facts
 import pytest
-from ansible.module_utils import baseline_parts
+from ansible.module_utils import baseline_journal, baseline_parts
 from ansible.module_utils.baseline_parts import Part, PartFailed, postgres_run_as, run_part
-from fake_target import FakeCommands, command_is, fake_target, fixture_text
+from fake_target import FakeCommands, command_is, fake_target, fixture_bytes, fixture_text
 from module_runner import run_module
 
 ARGS = {
@@ -146,3 +146,16 @@ def test_the_redis_password_is_a_no_log_value():
     assert spec["redis"]["options"]["password"]["no_log"] is True
     assert spec["postgres"]["options"]["login_password"]["no_log"] is True
     assert baseline_parts.Part(module, {}).no_log_values is module.no_log_values
+
+
+def test_the_journal_part_passes_its_time_limit_and_the_start_of_traffic():
+    green = fixture_text("systemd/show_default.txt").split("\n\n")[0] + "\n"
+    show = (command_is("systemctl", "show"), (0, green, ""))
+    journal = (command_is("journalctl", "tsh_erp-green"), (0, fixture_bytes("journal/seed_small.export"), ""))
+    args = {**ARGS, "redis": None, "postgres": None, "journal_max_seconds": 5, "journal_traffic_since_us": 0}
+    with mock.patch.object(baseline_journal, "system_journal_files", lambda: []):
+        outcome, result, calls = run_main(args, show, journal)
+    found = result["journal"]["journal_errors"]
+    assert outcome == "exit" and calls[-1][:3] == ["/usr/bin/journalctl", "--unit", "tsh_erp-green"]
+    assert (found["max_seconds"], found["exact"]) == (5, True)
+    assert found["error_events_since_traffic"] == found["error_count"] == 12

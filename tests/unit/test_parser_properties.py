@@ -1,13 +1,14 @@
 """Property tests: the parsers of what targets print never crash, whatever they are fed.
 
 Each parser reads text a target or a server produced: `systemctl show`, /proc files, Redis INFO
-and SCAN replies, redis-cli's streams, psql's output and errors, `journalctl -o json`, an HTTP
+and SCAN replies, redis-cli's streams, psql's output and errors, `journalctl -o export`, an HTTP
 response, a certificate. Fed arbitrary input, truncations of the real captures in
 tests/fixtures/, and captures with fields replaced by arbitrary values, each returns a result or
 raises the one error its docstring names (which its module turns into a message); any other
 exception would reach the operator as a traceback.
 """
 
+import io
 import json
 import re
 import ssl
@@ -15,14 +16,7 @@ from pathlib import Path
 
 import pytest
 from ansible.module_utils.baseline_http import ProtocolError, ResponseParser, certificate_facts
-from ansible.module_utils.baseline_journal import (
-    fingerprint,
-    group_errors,
-    join_tracebacks,
-    keep_bound,
-    parse_journal_json,
-    summary,
-)
+from ansible.module_utils.baseline_journal import ErrorTally, fingerprint, join_tracebacks, parse_export, summary
 from ansible.module_utils.baseline_postgres import (
     FACT_KEYS,
     PsqlRun,
@@ -153,58 +147,70 @@ def test_proc_cgroup_and_cmdline_of_anything(cgroup_text, cmdline_bytes):
     assert isinstance(parse_cmdline(cmdline_bytes), str)
 
 
-# ---------------------------------------------------------------- journalctl -o json
+# ---------------------------------------------------------------- journalctl -o export
 
 
-JOURNAL_CAPTURES = fixture_paths("journal", "*.json")
+JOURNAL_CAPTURES = fixture_paths("journal", "*.export")
 # The values journalctl may put in a field, and some it never would.
 journal_values = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.floats(), noisy_text,
-    st.lists(st.integers(-5, 300), max_size=30),  # MESSAGE as byte values, some out of range
-    st.lists(st.one_of(st.integers(0, 255), st.text(max_size=3)), max_size=10),
-    st.dictionaries(st.text(max_size=5), st.integers(), max_size=3),
-    st.text(alphabet="0123456789\u00b2\u0663", min_size=1, max_size=25),
+    st.binary(max_size=40), noisy_text.map(lambda text: text.replace("\n", " ").encode("utf-8", "replace")),
+    st.text(alphabet="0123456789\u00b2\u0663", min_size=1, max_size=25).map(str.encode),
 )
 
 
-def check_journal(text: str) -> None:
-    """Parse, join tracebacks, group and bound as journal_errors does; ValueError is documented."""
+def fixture_bytes(path: str) -> bytes:
+    return (FIXTURES / path).read_bytes()
+
+
+def check_journal(data: bytes, max_groups: int = 2) -> None:
+    """Parse, join tracebacks and tally as journal_errors does; ValueError is documented."""
+    tally = ErrorTally("unit", [0, 1, 2, 3], PATTERNS, max_groups=max_groups, max_samples=1)
     try:
-        entries = parse_journal_json(text)
+        for record in join_tracebacks(parse_export(io.BytesIO(data), chunk_bytes=7)):
+            assert isinstance(fingerprint(summary(record)), str)
+            tally.add(record)
     except ValueError as exc:
-        assert str(exc).startswith("line ")
+        assert str(exc).startswith("entry ")
         return
-    records = join_tracebacks(entries)
-    for record in records:
-        assert isinstance(fingerprint(summary(record)), str)
-    for group in group_errors(records, "unit", [0, 1, 2, 3], PATTERNS):
-        assert group["count"] >= 1
-    kept, _ = keep_bound(entries, 3, oldest_first=True)
-    assert len(kept) <= 3
+    groups = tally.result_groups()
+    assert len(groups) <= max_groups
+    other = tally.result_other()
+    assert sum(group["count"] for group in groups) + (other["count"] if other else 0) == tally.error_count
 
 
-@given(noisy_text)
-@example(DEEP_JSON)
-@example('{"__REALTIME_TIMESTAMP": "99999999999999999999999", "MESSAGE": "ERROR boom"}')
-@example('{"__REALTIME_TIMESTAMP": "1795975736774720", "MESSAGE": [300, -1], "PRIORITY": "\u00b2"}')
-def test_journal_of_any_text(text):
-    check_journal(text)
+def export_field(name: str, value: bytes) -> bytes:
+    """One field as journalctl -o export writes it: text as NAME=value, the rest with its length."""
+    if b"\n" in value or not value.isascii():
+        return name.encode() + b"\n" + len(value).to_bytes(8, "little") + value + b"\n"
+    return name.encode() + b"=" + value + b"\n"
 
 
-@given(truncations(JOURNAL_CAPTURES))
+@given(st.binary(max_size=400) | noisy_text.map(str.encode))
+@example(b"__REALTIME_TIMESTAMP=99999999999999999999999\nMESSAGE=ERROR boom\n\n")
+@example(b"__REALTIME_TIMESTAMP=1795975736774720\nPRIORITY=\xc2\xb2\nMESSAGE\n\xff\xff\xff\xff\xff\xff\xff\xff\n")
+def test_journal_of_any_bytes(data):
+    check_journal(data)
+
+
+@given(st.sampled_from(JOURNAL_CAPTURES).flatmap(
+    lambda path: st.tuples(st.just(fixture_bytes(path)), st.integers(0, len(fixture_bytes(path))))))
 def test_journal_cut_anywhere(capture):
-    text, cut = capture
-    check_journal(text[:cut])
+    data, cut = capture
+    check_journal(data[:cut])
 
 
 @given(st.sampled_from(JOURNAL_CAPTURES), st.data())
 def test_journal_entries_with_any_field_values(path, data):
-    lines = [json.loads(line) for line in fixture_text(path).splitlines() if line.strip()]
-    for entry in lines:
+    entries = []
+    for block in fixture_bytes(path).split(b"\n\n"):
+        if not block or b"MESSAGE=" not in block:  # binary fields are left as they are
+            continue
+        fields = dict(line.split(b"=", 1) for line in block.split(b"\n"))
         for key in data.draw(st.sets(st.sampled_from(
                 ["MESSAGE", "PRIORITY", "_PID", "SYSLOG_PID", "__REALTIME_TIMESTAMP"]), max_size=2)):
-            entry[key] = data.draw(journal_values)
-    check_journal("\n".join(json.dumps(entry) for entry in lines))
+            fields[key.encode()] = data.draw(journal_values)
+        entries.append(b"".join(export_field(name.decode(), value) for name, value in fields.items()) + b"\n")
+    check_journal(b"".join(entries))
 
 
 # ---------------------------------------------------------------- Redis INFO, SCAN, redis-cli

@@ -68,8 +68,25 @@ JOURNAL_DENIED = ("reading the journal of tsh_erp-green: user baseline may not r
                   "(/var/log/journal/3caf15e6dbe73a8c594ebb1653eb71e1/system.journal); "
                   "add it to the group systemd-journal")
 
+def journal_cut():
+    """journal_errors' result when its 30 s limit cut the reading: the recorded one, with the
+    figures of a cut reading, and errors of groups beyond max_groups."""
+    found = recorded("journal_errors")
+    journal = found["journal_errors"]
+    unit = journal["units"]["tsh_erp-green"]
+    unit.update(exact=False, lines_read=612_000, covered_pct=61.0, read_until="2026-11-29T18:14:02+00:00",
+                error_count=812)
+    journal["groups"] = [dict(group, count=800) for group in journal["groups"] if group["unit"] == "tsh_erp-green"]
+    journal["other_groups"] = [{"unit": "tsh_erp-green", "count": 12, "first_seen": "2026-11-29T18:15:40+00:00",
+                                "last_seen": "2026-11-29T18:14:02+00:00"}]
+    journal.update(exact=False, lines_read=612_000, error_count=812,
+                   units={"tsh_erp-green": unit})
+    return found
+
+
 CASES = {
     "healthy": lambda: (results(), context()),
+    "journal_cut": lambda: (results(journal=journal_cut()), context()),
     "second_run": lambda: (results(), context(
         measured_at="2026-11-30T18:16:00Z",
         history=[baseline_record(results(), context())])),
@@ -126,6 +143,35 @@ def test_unreadable_journal_is_marked_and_counts_as_not_measured():
     assert record["status"] == baseline_record(*CASES["healthy"]())["status"]  # the other parts as they are
     report = render("report.md.j2", record)
     assert f"❌ The journal could not be read: {JOURNAL_DENIED}" in report.splitlines()
+
+
+def test_a_cut_journal_reading_shows_its_bound_next_to_each_count():
+    found, ctx = CASES["journal_cut"]()
+    record = baseline_record(found, ctx)
+    bound = "612,000 lines, 61 % of the time since the start, were read in the 30 s limit"
+    assert record["journal"] == {"exact": False, "lines_read": 612_000, "max_seconds": 30.0, "covered_pct": 61.0,
+                                 "read_until": "2026-11-29T18:14:02+00:00", "bound": bound}
+    errors = next(v for v in record["targets"][0]["verdicts"] if v["metric"] == "error_count")
+    assert errors["actual"] == f"at least 812 ({bound})"
+    assert errors["status"] == "pending" and errors["reason"].startswith("not met yet")  # 812 > 0, due later
+    report = render("report.md.j2", record).splitlines()
+    assert f"⚠️ **Errors since deploy:** at least 812 ({bound}); every count below is a lower bound." in report
+    assert f"**Seen:** at least 800 time(s) since the unit started ({bound})" in report
+    assert ("**Seen:** at least 12 time(s), first 2026-11-29T18:15:40+00:00, last 2026-11-29T18:14:02+00:00 "
+            f"({bound}): the errors of its groups beyond those above, counted together.") in report
+    written = yaml.safe_load(render("baseline.yml.j2", record))
+    assert written["journal"]["exact"] is False and written["journal"]["covered_pct"] == 61.0
+
+
+@pytest.mark.parametrize(("rule", "value", "status"), [
+    ({"max": 0}, 3, "critical"), ({"max": 5}, 3, "pending"), ({"equals": 3}, 3, "pending"),
+    ({"min": 2}, 3, "ok"), ({"min": 5}, 3, "pending"),
+])
+def test_a_lower_bound_decides_a_threshold_only_when_it_already_does(rule, value, status):
+    judge = FilterModule().filters()["judge"]
+    verdict, = judge({"error_count": value}, {"error_count": dict(rule, severity="critical")}, {},
+                     {"error_count": "read in part"})
+    assert (verdict["status"], verdict["actual"]) == (status, f"at least {value} (read in part)")
 
 
 def test_second_run_compares_with_the_first():
