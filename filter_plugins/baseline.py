@@ -20,7 +20,7 @@ _MODULE_UTILS = str(Path(__file__).resolve().parents[1] / "module_utils")
 if _MODULE_UTILS not in ansible.module_utils.__path__:
     ansible.module_utils.__path__.append(_MODULE_UTILS)
 
-from ansible.module_utils import baseline_live
+from ansible.module_utils import baseline_live, baseline_redis
 
 SCHEMA_VERSION = 1
 
@@ -561,6 +561,7 @@ def baseline_record(results, context):
         "targets": _day_targets(summary, context.get("targets") or [], deployed_at,
                                 context["measured_at"], pending, bounds),
         "journal": reading,
+        "key_patterns": baseline_redis.key_pattern_counts((facts.get("redis") or {}).get("key_scan")),
         "known_issues": known_issues((facts.get("journal") or {}).get("groups", []),
                                      context.get("known_issues") or []),
         "comparison": {

@@ -19,9 +19,10 @@ def _watched_keys(redis, patterns):
     """The watched key count of one redis_facts reading; None when it could not be counted."""
     if not patterns:
         return redis.get("total_keys")
-    counts = (redis.get("key_scan") or {}).get("counts")
-    if counts is None:
-        return None
+    scan = redis.get("key_scan") or {}
+    if not scan.get("complete"):
+        return None  # no pass, or a partial one: its counts are lower bounds
+    counts = scan["counts"]
     return sum(counts.get(p) or 0 for p in patterns)
 
 

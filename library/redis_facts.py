@@ -10,8 +10,9 @@ short_description: Read the figures of a Redis server for a post-deploy baseline
 description:
   - Connects to a Redis server from the target, times a C(PING), reads one C(INFO) reply and
     returns the figures a post-deploy baseline reports (version, memory, keys, cache hits).
-  - Optionally counts the keys that match glob patterns with C(SCAN), never C(KEYS), within a
-    bound on the keys visited and on the time spent.
+  - Optionally counts the keys that match glob patterns with one C(SCAN) pass over the whole
+    database (never C(KEYS)), every pattern matched in the same pass, bounded by time
+    (O(scan_max_seconds)), and says whether the counts are exact (RV(redis.key_scan.exact)).
   - Uses redis-py when the target has it (Debian's C(python3-redis)), else C(redis-cli) from the
     C(redis-tools) package that comes with C(redis-server). Select one with O(client).
   - A fault of the server (down, password required or wrong, user refused by its ACL,
@@ -81,17 +82,21 @@ options:
     type: list
     elements: str
     default: []
-  scan_max_keys:
+  scan_max_seconds:
     description:
-      - Stop the C(SCAN) walk once it has visited this many keys; the counts are then lower bounds.
-    type: int
-    default: 100000
-  scan_timeout:
-    description:
-      - Stop the C(SCAN) walk after this many seconds; the counts are then lower bounds.
-      - Checked between pages; each page is bounded by O(timeout).
+      - Stop the C(SCAN) pass after this many seconds; the counts are then lower bounds
+        (RV(redis.key_scan.complete=false), RV(redis.key_scan.bound_hit=scan_max_seconds)).
+      - Checked between pages; each page is bounded by O(timeout). A pass over a million keys
+        takes a few seconds.
     type: float
-    default: 5.0
+    default: 30.0
+  scan_count:
+    description:
+      - The C(COUNT) hint of each C(SCAN) page, the keys the server returns per call (about).
+      - Larger pages mean fewer round trips; each page blocks the server for its length
+        (about 1 ms per 1000 keys).
+    type: int
+    default: 1000
 attributes:
   check_mode:
     support: full
@@ -104,6 +109,15 @@ notes:
   - With O(client=cli), RV(redis.ping_ms) is the time of a whole C(redis-cli PING) run, process
     start and connection included, so it is larger than the round trip redis-py measures.
   - Messages are read in a C locale, so that the replies of C(redis-cli) parse the same everywhere.
+  - "Exact key counts: C(SCAN) returns every key present for the whole pass at least once, and a key
+    twice only when the table was resized during the pass, which only writes cause. Telling a key
+    returned twice would take a set of every key, memory that grows with the keyspace, so each
+    key returned counts, and the counts are called exact (RV(redis.key_scan.exact=true)) only when
+    the pass reached the end and the server counted no write (C(rdb_changes_since_last_save),
+    C(expired_keys), C(evicted_keys) in C(INFO)) from before the pass to after it. Writes to any
+    database count, so a busy server gives complete counts that are not called exact."
+  - With O(client=cli), one C(redis-cli --csv) reads every page of the pass, so keys that hold a
+    newline or a quote are read whole; redis-cli's quoting makes that pass slower than redis-py's.
 requirements:
   - redis-py (C(python3-redis)) or C(redis-cli) (C(redis-tools)) on the target.
   - coreutils' C(timeout) on the target, when O(client=cli).
@@ -159,8 +173,13 @@ redis:
         orders:*: 1
         products:*: 2
       db: 0
+      db_keys: 3
       elapsed_ms: 0.265
+      error: null
+      exact: true
       keys_visited: 3
+      keyspace_changes: 0
+      max_seconds: 30.0
     keyspace:
       db0:
         avg_ttl_ms: 299243
@@ -374,39 +393,74 @@ redis:
       type: int
       sample: 0
     key_scan:
-      description: The counts of O(key_patterns); null when none is given or the walk failed (with a warning).
+      description:
+        - The counts of O(key_patterns) over one C(SCAN) pass of O(db); null when no pattern is given.
+        - A fault met during the pass (connection lost, timeout, C(SCAN) refused) keeps the counts
+          read so far, with RV(redis.key_scan.error) and a warning.
       returned: always
       type: dict
       sample: {"bound_hit": null, "complete": true, "counts": {"orders:*": 4, "products:*": 7}, "db": 0,
-               "elapsed_ms": 0.61, "keys_visited": 11}
+               "db_keys": 11, "elapsed_ms": 0.61, "error": null, "exact": true, "keys_visited": 11,
+               "keyspace_changes": 0, "max_seconds": 30.0}
       contains:
         db:
-          description: The database walked.
+          description: The database scanned.
           returned: always
           type: int
           sample: 0
         counts:
-          description: Keys that match each pattern, by pattern.
+          description:
+            - Keys that match each pattern, by pattern; lower bounds when RV(redis.key_scan.complete=false).
           returned: always
           type: dict
           sample: {"orders:*": 4, "products:*": 7}
         keys_visited:
-          description: Keys that the walk looked at.
+          description: Keys that the pass read (a key that C(SCAN) returned twice counts twice).
+          returned: always
+          type: int
+          sample: 11
+        db_keys:
+          description: Keys in O(db) before the pass, from C(INFO)'s keyspace section; the whole the shares are of.
           returned: always
           type: int
           sample: 11
         complete:
-          description: Whether the walk covered the whole database; when false the counts are lower bounds.
+          description: Whether the pass reached the end of the database; when false the counts are lower bounds.
           returned: always
           type: bool
           sample: true
         bound_hit:
-          description: The bound that stopped the walk, V(scan_max_keys) or V(scan_timeout); null when complete.
+          description: V(scan_max_seconds) when the time limit stopped the pass; null otherwise.
           returned: always
           type: str
           sample: null
+        max_seconds:
+          description: The time limit of the pass, O(scan_max_seconds).
+          returned: always
+          type: float
+          sample: 30.0
+        error:
+          description: What stopped the pass and why, when a fault did; null otherwise.
+          returned: always
+          type: str
+          sample: null
+        keyspace_changes:
+          description:
+            - Writes the server counted from the C(INFO) before the pass to the one after it (changes
+              since the last save, expired and evicted keys), in every database.
+            - Null when they cannot be compared (a save during the pass, or no C(INFO) after it).
+          returned: always
+          type: int
+          sample: 0
+        exact:
+          description:
+            - Whether the counts are exact, each key counted once; true only for a complete pass
+              during which the server counted no write (see the notes).
+          returned: always
+          type: bool
+          sample: true
         elapsed_ms:
-          description: Milliseconds the walk took.
+          description: Milliseconds the pass took.
           returned: always
           type: float
           sample: 0.61

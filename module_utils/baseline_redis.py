@@ -8,10 +8,15 @@ serves both, and a fault of the server is raised by both as the same RedisFault 
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
+import select
+import socket
+import subprocess
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ansible.module_utils.basic import missing_required_lib
 from ansible.module_utils.common.locale import get_best_parsable_locale
@@ -128,6 +133,7 @@ class RedisPyClient:
                               ssl_cert_reqs="required" if params["validate_certs"] else "none")
         self._redis = redis.Redis(**kwargs)
         self._redis.set_response_callback("INFO", _raw_reply)
+        self._scan_connection = None
 
     def _call(self, *command, default_kind: str):
         try:
@@ -148,9 +154,23 @@ class RedisPyClient:
         return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
 
     def scan(self, cursor: int, count: int) -> tuple:
-        cursor, keys = self._call("SCAN", cursor, "COUNT", count, default_kind="command_failed")
-        return int(cursor), [k.decode("utf-8", "surrogateescape") if isinstance(k, bytes) else k
-                             for k in keys]
+        """One SCAN page, its keys as bytes. redis-py opened the connection (TLS, AUTH, SELECT);
+        its reply is read raw, because redis-py's own parser, in Python, costs several times the
+        whole pass for a million keys."""
+        try:
+            if self._scan_connection is None:
+                self._scan_connection = self._redis.connection_pool.get_connection("SCAN")
+            self._scan_connection.send_command("SCAN", cursor, "COUNT", count)
+            return read_scan_resp(self._scan_connection._sock.recv)
+        except redis.RedisError as exc:
+            cause = redispy_cause(str(exc))
+            raise RedisFault(classify_redis_error(cause) or "connection_failed", cause) from exc
+        except socket.timeout as exc:
+            raise RedisFault("timeout", "Timeout reading from socket") from exc
+        except OSError as exc:
+            raise RedisFault("connection_failed", exc.strerror or str(exc)) from exc
+        except ValueError as exc:
+            raise RedisFault("command_failed", str(exc)) from exc
 
     def close(self) -> None:
         self._redis.connection_pool.disconnect()
@@ -206,6 +226,9 @@ class RedisCliClient:
         self._argv = [module.get_bin_path("timeout", required=True), "--kill-after=1", f"{self._timeout:g}",
                       module.get_bin_path("redis-cli", required=True), *redis_cli_argv(params)]
         self._env = {"REDISCLI_AUTH": params["password"]} if params["password"] else {}
+        self._scan_argv = [module.get_bin_path("redis-cli", required=True), *redis_cli_argv(params), "--csv"]
+        self._scan_env = dict(os.environ, LANG=locale, LC_ALL=locale, LC_MESSAGES=locale, **self._env)
+        self._scan_session = None
 
     def _run(self, *command, default_kind: str) -> str:
         rc, stdout, stderr = self._module.run_command([*self._argv, *command], environ_update=self._env,
@@ -231,14 +254,85 @@ class RedisCliClient:
         return reply
 
     def scan(self, cursor: int, count: int) -> tuple:
-        reply = self._run("SCAN", str(cursor), "COUNT", str(count), default_kind="command_failed")
-        try:
-            return parse_scan_reply(reply)
-        except ValueError:
-            raise _reply_fault(reply, "command_failed") from None
+        """One SCAN page, its keys as bytes, from one redis-cli that reads SCAN commands on its
+        standard input for the whole pass (a process per page would cost more than the pass)."""
+        if self._scan_session is None:
+            self._scan_session = CliScanSession(self._scan_argv, self._scan_env, self._timeout)
+        return self._scan_session.scan(cursor, count)
 
     def close(self) -> None:
-        """Each run closed its own connection."""
+        """Each run closed its own connection; the SCAN session ends here."""
+        if self._scan_session is not None:
+            self._scan_session.close()
+
+
+class CliScanSession:
+    """One `redis-cli --csv` for a whole SCAN pass: a command a line in, a reply a line out.
+
+    Each reply is awaited at most `timeout` seconds. redis-cli reports a lost connection on its
+    standard error (and would reconnect to db 0 on the next command), so a line there ends the pass.
+    """
+
+    def __init__(self, argv: list, env: dict, timeout: float):
+        self._timeout = timeout
+        self._pending = b""
+        try:
+            self._process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                             stderr=subprocess.PIPE, env=env)
+        except OSError as exc:
+            raise RedisFault("connection_failed", f"cannot run {argv[0]}: {exc.strerror}") from exc
+
+    def scan(self, cursor: int, count: int) -> tuple:
+        try:
+            self._process.stdin.write(b"SCAN %d COUNT %d\n" % (cursor, count))
+            self._process.stdin.flush()
+        except OSError:
+            raise self._ended() from None
+        line = self._read_line()
+        try:
+            return parse_scan_csv(line)
+        except ValueError:
+            raise RedisFault("command_failed", line[:200].decode("utf-8", "replace") or "empty reply") from None
+
+    def _read_line(self) -> bytes:
+        stdout, stderr = self._process.stdout.fileno(), self._process.stderr.fileno()
+        deadline = time.monotonic() + self._timeout
+        while b"\n" not in self._pending:
+            ready, _, _ = select.select([stdout, stderr], [], [], max(0.0, deadline - time.monotonic()))
+            if not ready:
+                raise RedisFault("timeout", f"no answer within {self._timeout:g} s")
+            if stderr in ready:
+                raise self._ended()
+            chunk = os.read(stdout, 1 << 20)
+            if not chunk:
+                raise self._ended()
+            self._pending += chunk
+        line, self._pending = self._pending.split(b"\n", 1)
+        return line
+
+    def _ended(self) -> RedisFault:
+        """The fault redis-cli wrote on its standard error, or its exit."""
+        text = b""
+        if select.select([self._process.stderr.fileno()], [], [], 1.0)[0]:
+            text = os.read(self._process.stderr.fileno(), 4096)
+        lines = [line.strip() for line in text.decode("utf-8", "replace").splitlines() if line.strip()]
+        if not lines:
+            rc = self._process.poll()
+            return RedisFault("connection_failed", f"redis-cli exited with {rc}" if rc is not None
+                              else "redis-cli stopped answering")
+        cause = re.sub(r"^(Error: |Could not connect to Redis at .*?: )", "", lines[0])
+        return RedisFault(classify_redis_error(cause) or "connection_failed", cause)
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self._process.stdin.close()
+        try:
+            self._process.wait(timeout=1)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        self._process.stdout.close()
+        self._process.stderr.close()
 
 
 def _reply_fault(reply: str, default_kind: str) -> RedisFault:
@@ -344,7 +438,7 @@ def _text(value):
 
 
 def parse_scan_reply(text: str) -> tuple:
-    """Parse redis-cli's raw SCAN output: the next cursor, then one key a line. Pure.
+    """Parse the output of one `redis-cli SCAN` run: the next cursor, then one key a line. Pure.
 
     An empty page prints an empty line, so empty lines are not keys.
     """
@@ -353,105 +447,284 @@ def parse_scan_reply(text: str) -> tuple:
     return cursor, [line for line in lines[1:] if line]
 
 
-def redis_glob_regex(pattern: str) -> re.Pattern:
-    """Compile a Redis glob (SCAN MATCH, KEYS) into the regex that matches the same keys. Pure.
+def parse_scan_resp(data: bytes) -> tuple | None:
+    """Parse the RESP bytes of one SCAN reply into (next cursor, keys as bytes). Pure.
 
-    Redis globs know *, ?, [abc], [^abc], [a-z] and \\ escapes.
+    None while `data` holds only part of the reply; RedisFault for an error reply; ValueError for
+    anything else. Splitting on CRLF runs in C, so it comes first; the key lengths in the reply
+    check it, and a reply whose keys hold a CRLF takes the exact, slower walk.
     """
+    if data[:1] == b"-":
+        if b"\r\n" not in data:
+            return None
+        cause = data[1:data.index(b"\r\n")].decode("utf-8", "replace")
+        raise RedisFault(classify_redis_error(cause) or "command_failed", cause)
+    parts = data.split(b"\r\n")
+    if len(parts) < 5:
+        return None
+    if parts[0] != b"*2" or parts[3][:1] != b"*":
+        raise ValueError(f"not a SCAN reply: {data[:40]!r}")
+    end = 4 + 2 * int(parts[3][1:])
+    if len(parts) < end + 1:
+        return None
+    keys = parts[5:end:2]
+    try:
+        lengths = list(map(int, b"".join(parts[4:end:2]).split(b"$")[1:]))
+    except ValueError:
+        lengths = None
+    if len(parts) == end + 1 and not parts[-1] and lengths == list(map(len, keys)):
+        return int(parts[2]), keys
+    return _walk_scan_resp(data)
+
+
+def _walk_scan_resp(data: bytes) -> tuple | None:
+    """parse_scan_resp one element at a time, for keys that hold a CRLF. Pure."""
+    pos = 0
+
+    def line() -> bytes | None:
+        nonlocal pos
+        end = data.find(b"\r\n", pos)
+        if end < 0:
+            return None
+        text, pos = data[pos:end], end + 2
+        return text
+
+    def bulk() -> bytes | None:
+        nonlocal pos
+        head = line()
+        if head is None:
+            return None
+        if head[:1] != b"$":
+            raise ValueError(f"not a bulk string: {head[:40]!r}")
+        start, pos = pos, pos + int(head[1:]) + 2
+        if pos > len(data):
+            return None
+        if data[pos - 2:pos] != b"\r\n":
+            raise ValueError("a bulk string longer than its length")
+        return data[start:pos - 2]
+
+    if line() != b"*2":
+        raise ValueError(f"not a SCAN reply: {data[:40]!r}")
+    cursor = bulk()
+    head = line()
+    if cursor is None or head is None:
+        return None
+    keys = []
+    for _ in range(int(head[1:])):
+        key = bulk()
+        if key is None:
+            return None
+        keys.append(key)
+    if pos != len(data):
+        raise ValueError("bytes after the SCAN reply")
+    return int(cursor), keys
+
+
+def read_scan_resp(recv) -> tuple:
+    """Read one SCAN reply with recv (a socket's) and parse it with parse_scan_resp."""
+    chunks = []
+    while True:
+        chunk = recv(1 << 16)
+        if not chunk:
+            raise RedisFault("connection_failed", "Connection closed by server")
+        chunks.append(chunk)
+        if chunk.endswith(b"\r\n"):
+            reply = parse_scan_resp(b"".join(chunks))
+            if reply is not None:
+                return reply
+
+
+_CSV_LINE = re.compile(rb'"(?:[^"\\]|\\.)*"(?:,"(?:[^"\\]|\\.)*")*,?')
+_CSV_FIELD = re.compile(rb'"((?:[^"\\]|\\.)*)"')
+_CSV_ESCAPE = re.compile(rb"\\(x[0-9a-fA-F]{2}|.)", re.DOTALL)
+_CSV_ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"a": b"\a", b"b": b"\b"}
+
+
+def _unescape(field: bytes) -> bytes:
+    """A string as redis-cli quotes it (sdscatrepr: \\n, \\", \\\\, \\xHH, ...) back to its bytes. Pure."""
+    def char(match):
+        code = match.group(1)
+        return bytes([int(code[1:], 16)]) if len(code) == 3 else _CSV_ESCAPES.get(code, code)
+    return _CSV_ESCAPE.sub(char, field)
+
+
+def parse_scan_csv(line: bytes) -> tuple:
+    """Parse one SCAN reply as `redis-cli --csv` prints it, "cursor","key",...: (cursor, keys as bytes). Pure.
+
+    redis-cli quotes each key with escapes, so a key that holds a newline or a quote is read whole.
+    RedisFault for an error reply (ERROR,"..."); ValueError for anything else.
+    """
+    if line.startswith(b"ERROR,"):
+        cause = _unescape(line[len(b"ERROR,"):].strip(b'"')).decode("utf-8", "replace")
+        raise RedisFault(classify_redis_error(cause) or "command_failed", cause)
+    if b"\\" not in line and line[:1] == b'"':
+        # Without an escape, a quote is only ever a field's start or end: split on them, in C.
+        fields = line[1:-2 if line.endswith(b'",') else -1].split(b'","')
+        if line.count(b'"') == 2 * len(fields) and line.endswith((b'"', b'",')):
+            return int(fields[0]), fields[1:]
+    if not _CSV_LINE.fullmatch(line):
+        raise ValueError(f"not a SCAN reply: {line[:60]!r}")
+    fields = [_unescape(field) for field in _CSV_FIELD.findall(line)]
+    return int(fields[0]), fields[1:]
+
+
+def redis_glob_regex(pattern: str) -> re.Pattern:
+    """Compile a Redis glob (SCAN MATCH, KEYS) into the bytes regex that matches the same keys. Pure.
+
+    Redis globs know *, ?, [abc], [^abc], [a-z] and \\ escapes, and match bytes: the pattern is
+    taken as its UTF-8 bytes, so ? is one byte, as in Redis.
+    """
+    raw = pattern.encode("utf-8", "surrogateescape")
     out, i = [], 0
-    while i < len(pattern):
-        char = pattern[i]
-        if char == "*":
-            out.append(".*")
-        elif char == "?":
-            out.append(".")
-        elif char == "\\" and i + 1 < len(pattern):
+    while i < len(raw):
+        char = raw[i:i + 1]
+        if char == b"*":
+            out.append(b".*")
+        elif char == b"?":
+            out.append(b".")
+        elif char == b"\\" and i + 1 < len(raw):
             i += 1
-            out.append(re.escape(pattern[i]))
-        elif char == "[":
-            i, char_class = _glob_class(pattern, i + 1)
+            out.append(re.escape(raw[i:i + 1]))
+        elif char == b"[":
+            i, char_class = _glob_class(raw, i + 1)
             out.append(char_class)
         else:
             out.append(re.escape(char))
         i += 1
-    return re.compile("".join(out), re.DOTALL)
+    return re.compile(b"".join(out), re.DOTALL)
 
 
-def _glob_class(pattern: str, i: int) -> tuple:
+def _glob_class(pattern: bytes, i: int) -> tuple:
     """Read a [...] class starting after its "["; return the index of its "]" and the regex."""
-    negate = i < len(pattern) and pattern[i] == "^"
+    negate = pattern[i:i + 1] == b"^"
     if negate:
         i += 1
     items = []
-    while i < len(pattern) and pattern[i] != "]":
-        if pattern[i] == "\\" and i + 1 < len(pattern):
+    while i < len(pattern) and pattern[i:i + 1] != b"]":
+        if pattern[i:i + 1] == b"\\" and i + 1 < len(pattern):
             i += 1
-            items.append(re.escape(pattern[i]))
-        elif i + 2 < len(pattern) and pattern[i + 1] == "-" and pattern[i + 2] != "]":
-            low, high = sorted((pattern[i], pattern[i + 2]))
-            items.append(f"{re.escape(low)}-{re.escape(high)}")
+            items.append(re.escape(pattern[i:i + 1]))
+        elif i + 2 < len(pattern) and pattern[i + 1:i + 2] == b"-" and pattern[i + 2:i + 3] != b"]":
+            low, high = sorted((pattern[i:i + 1], pattern[i + 2:i + 3]))
+            items.append(re.escape(low) + b"-" + re.escape(high))
             i += 2
         else:
-            items.append(re.escape(pattern[i]))
+            items.append(re.escape(pattern[i:i + 1]))
         i += 1
     if not items:
-        return i, "[^\\s\\S]" if not negate else "[\\s\\S]"
-    return i, f"[{'^' if negate else ''}{''.join(items)}]"
+        return i, b"[\\s\\S]" if negate else b"[^\\s\\S]"
+    return i, b"[" + (b"^" if negate else b"") + b"".join(items) + b"]"
 
 
 @dataclass
 class KeyScan:
-    """Keys per pattern, counted over one SCAN walk of a database, within bounds.
+    """Keys per pattern over one SCAN pass of a database, and how far the pass went.
 
-    SCAN may return a key twice (when the keyspace is resized during the walk): each key counts once.
+    A key that SCAN returns twice (the table was resized during the pass) counts twice: telling
+    would take a set of every key, memory that grows with the keyspace.
     """
 
     counts: dict
+    keys_visited: int = 0
+    complete: bool = False
     bound_hit: str | None = None
+    fault: RedisFault | None = None
     elapsed_ms: float = 0.0
-    matchers: dict = field(default_factory=dict, repr=False)
-    seen: set = field(default_factory=set, repr=False)
-
-    @property
-    def keys_visited(self) -> int:
-        return len(self.seen)
-
-    def add(self, keys: list) -> None:
-        new = [key for key in dict.fromkeys(keys) if key not in self.seen]
-        self.seen.update(new)
-        for pattern, matcher in self.matchers.items():
-            self.counts[pattern] += sum(1 for key in new if matcher.fullmatch(key))
-
-    def as_fact(self, db: int) -> dict:
-        return {"db": db, "counts": self.counts, "keys_visited": self.keys_visited,
-                "complete": self.bound_hit is None, "bound_hit": self.bound_hit,
-                "elapsed_ms": round(self.elapsed_ms, 3)}
 
 
-def count_keys(client, patterns: list, max_keys: int, max_seconds: float, batch: int = 1000) -> KeyScan:
-    """Walk the database with SCAN (never KEYS) and count the keys of each pattern.
+def glob_prefix(pattern: str) -> bytes | None:
+    """The literal prefix of a glob that is a prefix and one final *, as "products:*"; else None. Pure."""
+    raw = pattern.encode("utf-8", "surrogateescape")
+    if raw.endswith(b"*") and not re.search(rb"[*?\[\\\n]", raw[:-1]):
+        return raw[:-1]
+    return None
 
-    Stops once max_keys keys were visited or max_seconds passed, whichever comes first, and
-    records which bound it hit: the counts are then lower bounds. A SCAN page may carry a few
-    keys more than asked, so keys_visited can pass max_keys by part of one page.
+
+def count_matches(keys: list, patterns: list) -> list:
+    """How many of the keys (bytes) each pattern matches, as glob_matchers gives them. Pure.
+
+    A prefix glob is counted in C, as occurrences of newline + prefix in the page's keys joined by
+    newlines, when no key of the page holds a newline; any other glob, key by key with its regex.
     """
-    scan = KeyScan(counts=dict.fromkeys(patterns, 0),
-                   matchers={p: redis_glob_regex(p) for p in patterns})
+    blob = b"\n".join(keys)
+    newline_free = len(keys) > 0 and blob.count(b"\n") == len(keys) - 1
+    return [blob.count(b"\n" + prefix) + blob.startswith(prefix) if prefix is not None and newline_free
+            else len(list(filter(fullmatch, keys)))
+            for prefix, fullmatch in patterns]
+
+
+def glob_matchers(patterns: list) -> list:
+    """(literal prefix or None, regex fullmatch) of each glob, for count_matches. Pure."""
+    return [(glob_prefix(pattern), redis_glob_regex(pattern).fullmatch) for pattern in patterns]
+
+
+def count_keys(client, patterns: list, max_seconds: float, count: int) -> KeyScan:
+    """One SCAN pass (never KEYS) over the database, each page matched against every pattern.
+
+    Stops at the end of the keyspace (cursor 0), once max_seconds have passed (checked between
+    pages; the counts are then lower bounds) or at a fault of the server (kept in `fault`, with
+    the counts so far).
+    """
+    matchers = glob_matchers(patterns)
+    totals = [0] * len(patterns)
+    scan = KeyScan(counts={})
     started = time.monotonic()
     cursor = 0
-    while True:
-        cursor, keys = client.scan(cursor, min(batch, max_keys - scan.keys_visited))
-        scan.add(keys)
-        if cursor == 0:
-            break
-        if scan.keys_visited >= max_keys:
-            scan.bound_hit = "scan_max_keys"
-            break
-        if time.monotonic() - started >= max_seconds:
-            scan.bound_hit = "scan_timeout"
-            break
+    try:
+        while True:
+            cursor, keys = client.scan(cursor, count)
+            scan.keys_visited += len(keys)
+            totals = [total + found for total, found in zip(totals, count_matches(keys, matchers))]
+            if cursor == 0:
+                scan.complete = True
+                break
+            if time.monotonic() - started >= max_seconds:
+                scan.bound_hit = "scan_max_seconds"
+                break
+    except RedisFault as fault:
+        scan.fault = fault
     scan.elapsed_ms = (time.monotonic() - started) * 1000
+    scan.counts = dict(zip(patterns, totals))
     return scan
+
+
+def _db_keys(info: dict, db: int) -> int:
+    """Keys in database db as INFO's keyspace section gives them; 0 when it lists none. Pure."""
+    value = info.get(f"db{db}")
+    return (_count(value.get("keys")) or 0) if isinstance(value, dict) else 0
+
+
+def keyspace_changes(before: dict, after: dict) -> int | None:
+    """Writes the server counted between two INFO replies (parse_info): changes since the last
+    save, expired and evicted keys. None when a save reset the counter between them, or when
+    either reply lacks a counter. Pure.
+    """
+    if any(before.get(name) != after.get(name) for name in ("rdb_last_save_time", "rdb_saves")):
+        return None
+    deltas = []
+    for name in ("rdb_changes_since_last_save", "expired_keys", "evicted_keys"):
+        first, last = _count(before.get(name)), _count(after.get(name))
+        if first is None or last is None or last < first:
+            return None
+        deltas.append(last - first)
+    return sum(deltas)
+
+
+def key_scan_fact(scan: KeyScan, db: int, max_seconds: float, before: dict, after: dict) -> dict:
+    """The key_scan result: the counts, how far the pass went, and whether they are exact. Pure.
+
+    Exact means: the pass reached the end of the keyspace and the server counted no write from
+    the INFO before the pass to the INFO after it. SCAN returns every key present for the whole
+    pass at least once, and returns a key twice only when the table was resized, which only writes
+    do; so with no write each key was counted exactly once.
+    """
+    changes = keyspace_changes(before, after) if after else None
+    return {
+        "db": db, "counts": scan.counts, "keys_visited": scan.keys_visited, "db_keys": _db_keys(before, db),
+        "complete": scan.complete, "bound_hit": scan.bound_hit, "max_seconds": max_seconds,
+        "error": None, "keyspace_changes": changes, "exact": scan.complete and changes == 0,
+        "elapsed_ms": round(scan.elapsed_ms, 3),
+    }
 
 
 # Every key of the `redis` result, in the order RETURN documents them.
@@ -465,13 +738,17 @@ FACT_KEYS = (
 )
 
 
+SCAN_MAX_SECONDS = 30.0
+SCAN_COUNT = 1000
+
+
 def redis_facts_argument_spec() -> dict:
     """The options of the redis_facts module."""
     spec = redis_argument_spec()
     spec.update(
         key_patterns=dict(type="list", elements="str", default=[]),
-        scan_max_keys=dict(type="int", default=100000),
-        scan_timeout=dict(type="float", default=5.0),
+        scan_max_seconds=dict(type="float", default=SCAN_MAX_SECONDS),
+        scan_count=dict(type="int", default=SCAN_COUNT),
     )
     return spec
 
@@ -495,19 +772,23 @@ def read_redis(client, params: dict, warn) -> dict:
         return unreachable(facts, fault, f"unable to read INFO from Redis at {endpoint}")
     facts.update(redis_facts_from_info(info), reachable=True)
     if params["key_patterns"]:
+        scan = count_keys(client, params["key_patterns"], params["scan_max_seconds"], params["scan_count"])
         try:
-            scan = count_keys(client, params["key_patterns"], params["scan_max_keys"], params["scan_timeout"])
-        except RedisFault as fault:
-            warn(f"unable to count keys in Redis at {endpoint}: {fault.cause}")
-        else:
-            facts["key_scan"] = scan.as_fact(params["db"])
+            after = parse_info(client.info())
+        except RedisFault:
+            after = {}
+        facts["key_scan"] = key_scan_fact(scan, params["db"], params["scan_max_seconds"], info, after)
+        if scan.fault:
+            error = f"unable to SCAN Redis at {endpoint}: {scan.fault.cause}"
+            facts["key_scan"]["error"] = error
+            warn(f"{error}; the key counts are those of the {scan.keys_visited:,} keys read before")
     return facts
 
 
 def read_redis_facts(module) -> dict:
     """The redis_facts module's result: the figures of the server module.params names."""
     check_redis_params(module)
-    for name in ("scan_max_keys", "scan_timeout"):
+    for name in ("scan_max_seconds", "scan_count"):
         if module.params[name] <= 0:
             module.fail_json(msg=f"argument '{name}' must be greater than 0, got {module.params[name]:g}")
 
@@ -516,3 +797,54 @@ def read_redis_facts(module) -> dict:
         return read_redis(client, module.params, module.warn)
     finally:
         client.close()
+
+
+def _human_count(value: int) -> str:
+    """1000000 -> '1.0M', 12345 -> '12.3k', 950 -> '950': a size of keyspace in words. Pure."""
+    for size, unit in ((1_000_000_000, "G"), (1_000_000, "M"), (1_000, "k")):
+        if value >= size:
+            return f"{value / size:.1f}{unit}"
+    return str(value)
+
+
+def key_pattern_counts(key_scan: dict | None) -> dict | None:
+    """The key patterns of a redis_facts key_scan as the report shows them, computed. Pure.
+
+    Each pattern's count and share of the database's keys (INFO's, before the pass), and one
+    `qualifier` that says why a count is not exact: a partial pass (the share of the keyspace it
+    visited, and what stopped it) or a keyspace that changed during the pass. None without a scan.
+    """
+    if not key_scan:
+        return None
+    db_keys, visited = key_scan["db_keys"], key_scan["keys_visited"]
+    scope = f"db{key_scan['db']}, {db_keys:,} keys"
+    visited_pct = round(100.0 * visited / db_keys, 1) if db_keys else None
+    of_keyspace = f"{visited_pct:.0f} % of the {_human_count(db_keys)} keys" if db_keys else f"{visited:,} keys"
+    changes = key_scan["keyspace_changes"]
+    if key_scan["error"]:
+        qualifier = f"partial: {of_keyspace} visited before the pass stopped: {key_scan['error']}"
+    elif not key_scan["complete"]:
+        qualifier = f"partial: {of_keyspace} visited in the {key_scan['max_seconds']:g} s limit"
+    elif changes is None:
+        qualifier = ("not exact: the server's write counters could not be compared across the pass "
+                     "(a save reset them, or INFO could not be read after it)")
+    elif changes:
+        qualifier = (f"not exact: the keyspace changed during the pass ({changes:,} writes); a key "
+                     "written during it may be missed or counted twice")
+    else:
+        qualifier = None
+    at_least = not key_scan["complete"]
+    patterns = []
+    for pattern, count in key_scan["counts"].items():
+        share_pct = round(100.0 * count / db_keys, 1) if db_keys else None
+        share = f"{share_pct:.1f} % of all keys" if share_pct is not None else "no key in the database"
+        text = f"at least {count:,} (at least {share})" if at_least else f"{count:,} ({share})"
+        patterns.append({"pattern": pattern, "count": count, "share_pct": share_pct, "at_least": at_least,
+                         "text": f"{text}; {qualifier}" if qualifier else text})
+    return {"db": key_scan["db"], "db_keys": db_keys, "keys_visited": visited, "visited_pct": visited_pct,
+            "complete": key_scan["complete"], "exact": key_scan["exact"], "qualifier": qualifier,
+            "scope": f"{scope}, one SCAN pass of {_duration(key_scan['elapsed_ms'])}", "patterns": patterns}
+
+
+def _duration(elapsed_ms: float) -> str:
+    return f"{elapsed_ms / 1000:.1f} s" if elapsed_ms >= 1000 else f"{elapsed_ms:.1f} ms"
