@@ -312,20 +312,57 @@ def journal_bound(reading):
     return f" ({reading['bound']})" if reading.get("bound") else ""
 
 
+_FIELD = re.compile(r"\{(\w+)\}")
+
+
+def _filled(text, groups):
+    """`text` with each {name} replaced by the named group of that name; others left as they are."""
+    return _FIELD.sub(lambda field: groups.get(field[1]) or field[0], str(text))
+
+
+def known_issues_catalogue(entries, extra=None):
+    """The catalogue of known issues: the file's entries and an inventory's (baseline_known_issues),
+    the latter first, and replacing the file's entry of the same id. Each entry needs an id, a
+    title and a pattern that compiles."""
+    if not isinstance(entries, list) or not isinstance(extra or [], list):
+        raise AnsibleFilterError("known_issues_catalogue: expected the file's entries and the extra ones as lists")
+    extra = extra or []
+    for entry in [*extra, *entries]:
+        if not isinstance(entry, dict) or not all(isinstance(entry.get(k), str) and entry[k] for k in
+                                                  ("id", "title", "pattern")):
+            raise AnsibleFilterError(f"known_issues_catalogue: an entry needs an id, a title and a pattern: {entry!r}")
+        try:
+            re.compile(entry["pattern"])
+        except re.error as exc:
+            raise AnsibleFilterError(
+                f"known_issues_catalogue: the pattern of {entry['id']} does not compile: {exc}") from None
+    replaced = {entry["id"] for entry in extra}
+    return [*extra, *(entry for entry in entries if entry["id"] not in replaced)]
+
+
 def known_issues(groups, catalogue):
-    """Split journal error groups into known issues (matched by the catalogue) and new ones."""
+    """Split journal error groups into known issues (matched by the catalogue) and new ones.
+
+    An entry's named groups name what each match concerns: `names` holds its `names` text filled
+    with them, and `solution` its steps filled with them, once per distinct match.
+    """
     if not isinstance(groups, list) or not isinstance(catalogue, list):
         raise AnsibleFilterError("known_issues: expected the error groups and the catalogue as lists")
     known, new = {}, []
     for group in groups:
         text = group.get("sample", "")
-        entry = next((c for c in catalogue if re.search(c["pattern"], text, re.MULTILINE)), None)
+        match, entry = next(((m, c) for c in catalogue for m in [re.search(c["pattern"], text, re.MULTILINE)] if m),
+                            (None, None))
         if entry is None:
             new.append(group)
             continue
-        slot = known.setdefault(entry["id"], dict(entry, count=0, groups=[]))
+        slot = known.setdefault(entry["id"], dict(entry, count=0, groups=[], names=[], solution=[]))
         slot["count"] += group.get("count", 0)
         slot["groups"].append(group)
+        found = {name: value for name, value in match.groupdict().items() if value}
+        for target, texts in (("names", [entry["names"]] if entry.get("names") else []),
+                              ("solution", entry.get("solution") or [])):
+            slot[target].extend(filled for filled in (_filled(t, found) for t in texts) if filled not in slot[target])
     return {"known": list(known.values()), "new": new}
 
 
@@ -608,6 +645,7 @@ class FilterModule:
             "compare_baselines": compare_baselines,
             "trend": trend,
             "known_issues": known_issues,
+            "known_issues_catalogue": known_issues_catalogue,
             "journal_reading": journal_reading,
             "journal_count": journal_count,
             "journal_bound": journal_bound,

@@ -138,6 +138,12 @@ def baseline_prometheus(record):
     for figure in SUMMARY_FIGURES:
         lines += _family(figure.name, figure.help,
                          [(base, _value(summary.get(figure.key), figure.divisor, f"summary.{figure.key}"))])
+    exact = (record.get("journal") or {}).get("exact")
+    if exact is not None and summary.get("error_count") is not None:
+        lines += _family("journal_errors_exact",
+                         "1 when deploy_baseline_journal_errors counts the whole journal since the start, 0 when "
+                         "the time limit cut the reading and it is a lower bound.",
+                         [(base, "1" if exact else "0")])
 
     endpoints = _endpoints(record.get("facts") or {})
     lines += _family("endpoint_ok", "1 when the endpoint answered with an expected status, else 0.",

@@ -106,6 +106,8 @@ class Record:
 
     @property
     def text(self) -> str:
+        if len(self.entries) == 1:
+            return self.entries[0].message
         return "\n".join(entry.message for entry in self.entries)
 
     @property
@@ -127,11 +129,15 @@ def _number(value: bytes | None) -> int | None:
 
 
 def _entry(fields: dict, number: int) -> JournalEntry:
-    realtime = fields.get(b"__REALTIME_TIMESTAMP")
+    get = fields.get
+    realtime = get(b"__REALTIME_TIMESTAMP")
     if not realtime or not realtime.isdigit() or int(realtime) > MAX_REALTIME_US:
         raise ValueError(f"entry {number} is not a journal entry: __REALTIME_TIMESTAMP {realtime!r:.40} is not a time")
-    return JournalEntry(int(realtime), _number(fields.get(b"_PID")) or _number(fields.get(b"SYSLOG_PID")),
-                        _number(fields.get(b"PRIORITY")), decode_message(fields.get(b"MESSAGE", b"")))
+    pid = get(b"_PID") or get(b"SYSLOG_PID")
+    priority = get(b"PRIORITY")
+    return JournalEntry(int(realtime), int(pid) if pid and pid.isdigit() else None,
+                        int(priority) if priority and priority.isdigit() else None,
+                        get(b"MESSAGE", b"").decode("utf-8", "replace"))
 
 
 _SPLIT_FIELD = methodcaller("split", b"=", 1)
@@ -182,20 +188,28 @@ def parse_export(stream, chunk_bytes: int = 1 << 16) -> Iterator[JournalEntry]:
     """
     buffer, pos, number = b"", 0, 1
     while True:
-        end = buffer.find(b"\n\n", pos)
-        if end >= 0:
-            try:  # the common case, text fields only: one split and one dict in C
-                fields = dict(map(_SPLIT_FIELD, buffer[pos:end].split(b"\n")))
-                pos = end + 2
-            except ValueError:  # a line without "=": a binary field's name
-                found = _fields_at(buffer, pos, number)
-                if found is None:
-                    end = -1
-                else:
-                    fields, pos = found
-            if end >= 0 or found is not None:
+        last = buffer.rfind(b"\n\n", pos)
+        # The complete entries in the buffer, split in C: in the common case, text fields only,
+        # an entry is then one split and one dict.
+        if last >= 0:
+            for block in buffer[pos:last].split(b"\n\n"):
+                try:
+                    fields = dict(map(_SPLIT_FIELD, block.split(b"\n")))
+                except ValueError:  # a line without "=": a binary field's name; its bytes may hold "\n\n"
+                    found = _fields_at(buffer, pos, number)
+                    if found is not None:
+                        fields, pos = found
+                        yield _entry(fields, number)
+                        number += 1
+                        break  # split again from where it ends
+                    last = -1  # it goes on past the buffer
+                    break
+                pos += len(block) + 2
                 yield _entry(fields, number)
                 number += 1
+            else:
+                last = -1  # every complete entry is read
+            if last >= 0:
                 continue
         chunk = stream.read(chunk_bytes)
         if not chunk:
@@ -285,6 +299,23 @@ def fingerprint(text: str) -> str:
     return text.strip()[:FINGERPRINT_MAX_CHARS]
 
 
+# What a pattern cannot keep inside an alternation of all the patterns: back-references (their
+# numbers would move) and inline flags (they would apply to every pattern, or be refused).
+_UNJOINABLE = re.compile(r"\\[1-9]|\(\?P=|\(\?[aiLmsux]")
+
+
+def any_of(patterns: list[re.Pattern]):
+    """A function of a text, true when one of the patterns matches it: one search of all of them
+    joined, or, when they cannot be joined, one search each."""
+    if patterns and not any(_UNJOINABLE.search(pattern.pattern) for pattern in patterns):
+        try:
+            joined = re.compile("|".join(f"(?:{pattern.pattern})" for pattern in patterns))
+            return lambda text: joined.search(text) is not None
+        except re.error:  # e.g. two patterns naming a group alike
+            pass
+    return lambda text: any(pattern.search(text) for pattern in patterns)
+
+
 def is_error(record: Record, priorities: list[int], patterns: list[re.Pattern]) -> bool:
     """A record is an error when its priority is one of `priorities` or a pattern matches it."""
     if record.priority is not None and record.priority in priorities:
@@ -312,8 +343,13 @@ class ErrorTally:
     other: dict | None = None
     _first_index: dict[str, int] = field(default_factory=dict)
 
+    def __post_init__(self):
+        self._matches = any_of(self.patterns)
+        self._priorities = frozenset(self.priorities)
+
     def add(self, record: Record) -> None:
-        if not is_error(record, self.priorities, self.patterns):
+        priority = record.priority
+        if not (priority is not None and priority in self._priorities) and not self._matches(record.text):
             return
         seen_us = record.entries[0].realtime_us
         self.error_count += 1

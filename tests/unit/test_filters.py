@@ -1,6 +1,10 @@
 """The baseline filters, called as templates call them: through FilterModule().filters()."""
 
+import re
+from pathlib import Path
+
 import pytest
+import yaml
 from ansible.errors import AnsibleFilterError
 from baseline import FilterModule
 
@@ -88,6 +92,89 @@ def test_compare_baselines_higher_is_better_for_hit_rate():
     rows = {r["metric"]: r for r in F["compare_baselines"](dict(SUMMARY, cache_hit_rate_pct=50.0),
                                                           dict(SUMMARY, cache_hit_rate_pct=80.0))}
     assert rows["cache_hit_rate_pct"]["regression"] is True
+
+
+CATALOGUE = yaml.safe_load((Path(__file__).resolve().parents[2] / "roles" / "baseline" / "files"
+                            / "known_issues.yml").read_text())
+# SQLAlchemy's mapper error as programs logged it: Debian's 1.4 (the demo app), 1.4 with the
+# NameError's wording (fastapi/full-stack-fastapi-template#28), 2.0 (Mapper[...]) with either
+# wording, wrapped in 2.0's "One or more mappers failed" (public logs), and 1.3's Mapper|...|...
+# (timelesslounge/timelessis#256, its quotes made straight again).
+MAPPER_ERRORS = [
+    ("sqlalchemy.exc.InvalidRequestError: When initializing mapper mapped class Notification->notifications, "
+     "expression 'Tenant' failed to locate a name ('Tenant'). If this is a class name, consider adding this "
+     "relationship() to the <class 'app.check_mappers.<locals>.Notification'> class after both dependent classes "
+     "have been defined.", "Tenant (in a relationship() of Notification)"),
+    ("sqlalchemy.exc.InvalidRequestError: When initializing mapper mapped class User->user, expression 'Venue' "
+     "failed to locate a name (\"name 'Venue' is not defined\"). If this is a class name, consider adding this "
+     "relationship() to the <class 'app.db_models.user.User'> class after both dependent classes have been defined.",
+     "Venue (in a relationship() of User)"),
+    ("sqlalchemy.exc.InvalidRequestError: When initializing mapper Mapper[Training(trainings)], expression 'Account' "
+     "failed to locate a name ('Account'). If this is a class name, consider adding this relationship() to the "
+     "<class 'app.db.models.training.Training'> class after both dependent classes have been defined.",
+     "Account (in a relationship() of Training)"),
+    ("Failed to create admin user: When initializing mapper Mapper[User(users)], expression "
+     "'ECGAnalysis.created_by' failed to locate a name (\"name 'ECGAnalysis' is not defined\").",
+     "ECGAnalysis (in a relationship() of User)"),
+    ("sqlalchemy.exc.InvalidRequestError: One or more mappers failed to initialize - can't proceed with "
+     "initialization of other mappers. Triggering mapper: 'Mapper[Usuario(usuario)]'. Original exception was: "
+     "When initializing mapper Mapper[Usuario(usuario)], expression 'TipoUser' failed to locate a name "
+     "('TipoUser'). If this is a class name, consider adding this relationship() to the "
+     "<class 'app.usuario.usuario_model.Usuario'> class after both dependent classes have been defined.",
+     "TipoUser (in a relationship() of Usuario)"),
+    ("sqlalchemy.exc.InvalidRequestError: When initializing mapper Mapper|Company|companies, expression 'Role.id' "
+     "failed to locate a name (\"name 'Role' is not defined\"). If this is a class name, consider adding this "
+     "relationship() to the <class 'timeless.companies.models.Company'> class after both dependent classes have "
+     "been defined", "Role (in a relationship() of Company)"),
+]
+
+
+@pytest.mark.parametrize(("text", "names"), MAPPER_ERRORS)
+def test_the_mapper_error_is_known_in_every_wording_and_names_the_model(text, names):
+    sample = f"ERROR:    One or more mappers failed to initialize\nTraceback (most recent call last):\n{text}"
+    result = F["known_issues"]([{"sample": sample, "count": 2}], CATALOGUE)
+    issue, = result["known"]
+    assert (issue["id"], issue["count"], issue["names"]) == ("sqlalchemy-mapper-unresolved-name", 2, [names])
+    model, mapper = names.split(" (in a relationship() of ")
+    assert f"Ensure the {model} model is imported before {mapper.rstrip(')')} (import every model in one module)" \
+        in issue["solution"]
+
+
+def test_mapper_errors_of_two_models_name_both_once():
+    groups = [{"sample": text, "count": 1} for text, _ in [MAPPER_ERRORS[0], MAPPER_ERRORS[0], MAPPER_ERRORS[2]]]
+    issue, = F["known_issues"](groups, CATALOGUE)["known"]
+    assert issue["names"] == [MAPPER_ERRORS[0][1], MAPPER_ERRORS[2][1]] and issue["count"] == 3
+    assert issue["solution"].count("Fix circular import issues") == 1
+
+
+def test_other_failures_to_locate_are_not_the_mapper_error():
+    for text in ("NameError: name 'Tenant' is not defined", "failed to locate a name ('Tenant')",
+                 "When initializing mapper Mapper[Post(posts)], expression \"relationship('List[Tag]')\" seems to "
+                 "be using a generic class as the argument to relationship()"):
+        assert F["known_issues"]([{"sample": text, "count": 1}], CATALOGUE)["known"] == []
+
+
+def test_the_catalogue_merges_an_inventory_s_entries_before_the_file_s():
+    extra = [{"id": "quota", "title": "Disk quota", "pattern": r"quota exceeded for tenant (?P<tenant>\d+)",
+              "names": "tenant {tenant}"},
+             {"id": "sqlalchemy-mapper-unresolved-name", "title": "Ours", "pattern": "failed to locate"}]
+    merged = F["known_issues_catalogue"](CATALOGUE, extra)
+    assert [(entry["id"], entry["title"]) for entry in merged] == [("quota", "Disk quota"),
+                                                                  ("sqlalchemy-mapper-unresolved-name", "Ours")]
+    issue, = F["known_issues"]([{"sample": "ERROR: quota exceeded for tenant 42", "count": 1}], merged)["known"]
+    assert issue["names"] == ["tenant 42"]
+    assert F["known_issues_catalogue"](CATALOGUE, []) == CATALOGUE == F["known_issues_catalogue"](CATALOGUE, None)
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    ([{"id": "x", "title": "X"}], "known_issues_catalogue: an entry needs an id, a title and a pattern: "),
+    ([{"id": "x", "title": "X", "pattern": "("}],
+     "known_issues_catalogue: the pattern of x does not compile: missing ), unterminated subpattern at position 0"),
+    ({"id": "x"}, "known_issues_catalogue: expected the file's entries and the extra ones as lists"),
+])
+def test_the_catalogue_refuses_bad_entries(extra, message):
+    with pytest.raises(AnsibleFilterError, match=re.escape(message)):
+        F["known_issues_catalogue"](CATALOGUE, extra)
 
 
 def test_known_issues_groups_by_catalogue_entry():

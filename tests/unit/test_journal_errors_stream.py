@@ -231,3 +231,17 @@ def test_a_missing_journalctl_fails_with_the_cause():
     with mock.patch.object(baseline_journal.subprocess, "Popen", side_effect=FileNotFoundError(2, "No such file")), \
          pytest.raises(AssertionError, match=re.escape("reading the journal of unit: [Errno 2] No such file")):
         read_unit(Module(max_seconds=10.0), ["journalctl"], ErrorTally("unit", [3], []), "reading the journal of unit")
+
+
+@pytest.mark.parametrize(("patterns", "text", "found"), [
+    (["Traceback", "ERROR", "CRITICAL"], "x CRITICAL y", True),
+    (["Traceback", "ERROR", "CRITICAL"], "error", False),
+    ([r"(a)\1", "zz"], "aa", True),  # a back-reference keeps its meaning: searched alone
+    ([r"(a)\1", "zz"], "ab", False),
+    (["(?i)error", "x"], "an Error", True),  # an inline flag applies to its own pattern only
+    (["(?i)error", "X"], "x", False),
+    (["(?P<n>a)", "(?P<n>b)"], "b", True),  # a group name twice cannot be joined
+    ([], "ERROR", False),
+])
+def test_any_of_the_patterns_matches_as_each_would(patterns, text, found):
+    assert baseline_journal.any_of([re.compile(pattern) for pattern in patterns])(text) is found

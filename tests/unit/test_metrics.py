@@ -30,7 +30,7 @@ BASE_LABELS = {"host": "demo", "service": "tsh_erp", "color": "green", "environm
 WRITTEN = FIXTURES / "history" / "20261129T185723Z.yml"
 # Families without a unit: a 0/1 state or a count.
 UNITLESS = {"deploy_baseline_host_reachable", "deploy_baseline_verdict_status", "deploy_baseline_journal_errors",
-            "deploy_baseline_endpoint_ok"}
+            "deploy_baseline_journal_errors_exact", "deploy_baseline_endpoint_ok"}
 # Summary figure -> (metric, divisor from the record's unit to the base unit).
 SUMMARY_METRICS = {
     "api_response_time_cold_ms": ("deploy_baseline_api_response_cold_seconds", 1000),
@@ -115,6 +115,14 @@ def test_figures_equal_the_records_in_base_units(rec):
     measured_at = datetime.fromisoformat(rec["measured_at"].replace("Z", "+00:00")).timestamp()
     assert only_value(families, "deploy_baseline_last_run_timestamp_seconds") == measured_at
     assert only_value(families, "deploy_baseline_host_reachable") == 1
+
+
+def test_a_lower_bound_of_the_errors_says_so():
+    exact = parse(F["baseline_prometheus"](record()))
+    assert only_value(exact, "deploy_baseline_journal_errors_exact") == 1
+    cut = dict(record(), journal=dict(record()["journal"], exact=False))
+    assert only_value(parse(F["baseline_prometheus"](cut)), "deploy_baseline_journal_errors_exact") == 0
+    assert "deploy_baseline_journal_errors_exact" not in parse(F["baseline_prometheus"](written()))  # before it
 
 
 def test_endpoints_latency_per_endpoint_and_probe():
