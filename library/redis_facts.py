@@ -116,8 +116,10 @@ notes:
     the pass reached the end and the server counted no write (C(rdb_changes_since_last_save),
     C(expired_keys), C(evicted_keys) in C(INFO)) from before the pass to after it. Writes to any
     database count, so a busy server gives complete counts that are not called exact."
-  - With O(client=cli), one C(redis-cli --csv) reads every page of the pass, so keys that hold a
-    newline or a quote are read whole; redis-cli's quoting makes that pass slower than redis-py's.
+  - With O(client=cli), one C(redis-cli) reads every page of the pass, its output raw with field
+    and reply delimiters chosen at random for the pass (C(-d), C(-D)), so that keys holding a
+    newline are read whole. Raw output prints a page holding only the key V("") as an empty page;
+    when the pass met an empty page, an C(EXISTS "") at its end tells.
 requirements:
   - redis-py (C(python3-redis)) or C(redis-cli) (C(redis-tools)) on the target.
   - coreutils' C(timeout) on the target, when O(client=cli).

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import secrets
 import select
 import socket
 import subprocess
@@ -226,7 +227,7 @@ class RedisCliClient:
         self._argv = [module.get_bin_path("timeout", required=True), "--kill-after=1", f"{self._timeout:g}",
                       module.get_bin_path("redis-cli", required=True), *redis_cli_argv(params)]
         self._env = {"REDISCLI_AUTH": params["password"]} if params["password"] else {}
-        self._scan_argv = [module.get_bin_path("redis-cli", required=True), *redis_cli_argv(params), "--csv"]
+        self._scan_argv = [module.get_bin_path("redis-cli", required=True), *redis_cli_argv(params)]
         self._scan_env = dict(os.environ, LANG=locale, LC_ALL=locale, LC_MESSAGES=locale, **self._env)
         self._scan_session = None
 
@@ -267,37 +268,57 @@ class RedisCliClient:
 
 
 class CliScanSession:
-    """One `redis-cli --csv` for a whole SCAN pass: a command a line in, a reply a line out.
+    """One redis-cli for a whole SCAN pass, a command a line in, a reply out.
 
-    Each reply is awaited at most `timeout` seconds. redis-cli reports a lost connection on its
-    standard error (and would reconnect to db 0 on the next command), so a line there ends the pass.
+    Replies come raw (redis-cli's fastest output, bytes as they are), the strings of a reply joined
+    by a field delimiter (-d) and each reply ended by another (-D), both random for the session so
+    that no key holds them but by design. Each reply is awaited at most `timeout` seconds. redis-cli
+    reports a lost connection on its standard error (and would reconnect to db 0 on the next
+    command), so a line there ends the pass.
     """
 
     def __init__(self, argv: list, env: dict, timeout: float):
         self._timeout = timeout
+        self._field = "\x1f" + secrets.token_hex(16)
+        self._end = "\x1e" + secrets.token_hex(16)
         self._pending = b""
+        self._empty_page_met = self._empty_key_seen = False
         try:
-            self._process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            self._process = subprocess.Popen([*argv, "--raw", "-d", self._field, "-D", self._end],
+                                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                              stderr=subprocess.PIPE, env=env)
         except OSError as exc:
             raise RedisFault("connection_failed", f"cannot run {argv[0]}: {exc.strerror}") from exc
 
     def scan(self, cursor: int, count: int) -> tuple:
+        cursor, keys, empty = parse_scan_raw(self._command(b"SCAN %d COUNT %d" % (cursor, count)),
+                                             self._field.encode())
+        self._empty_page_met |= empty
+        self._empty_key_seen |= b"" in keys
+        if cursor == 0 and self._empty_page_met and not self._empty_key_seen and self._has_empty_key():
+            # raw output prints a page [""] as an empty one: the empty key was in one of those
+            keys.append(b"")
+        return cursor, keys
+
+    def _has_empty_key(self) -> bool:
+        reply = self._command(b'EXISTS ""').strip()
+        if reply not in (b"0", b"1"):
+            raise _reply_fault(reply.decode("utf-8", "replace"), "command_failed")
+        return reply == b"1"
+
+    def _command(self, command: bytes) -> bytes:
         try:
-            self._process.stdin.write(b"SCAN %d COUNT %d\n" % (cursor, count))
+            self._process.stdin.write(command + b"\n")
             self._process.stdin.flush()
         except OSError:
             raise self._ended() from None
-        line = self._read_line()
-        try:
-            return parse_scan_csv(line)
-        except ValueError:
-            raise RedisFault("command_failed", line[:200].decode("utf-8", "replace") or "empty reply") from None
+        return self._read_reply()
 
-    def _read_line(self) -> bytes:
+    def _read_reply(self) -> bytes:
         stdout, stderr = self._process.stdout.fileno(), self._process.stderr.fileno()
+        end = self._end.encode()
         deadline = time.monotonic() + self._timeout
-        while b"\n" not in self._pending:
+        while end not in self._pending:
             ready, _, _ = select.select([stdout, stderr], [], [], max(0.0, deadline - time.monotonic()))
             if not ready:
                 raise RedisFault("timeout", f"no answer within {self._timeout:g} s")
@@ -307,8 +328,8 @@ class CliScanSession:
             if not chunk:
                 raise self._ended()
             self._pending += chunk
-        line, self._pending = self._pending.split(b"\n", 1)
-        return line
+        reply, self._pending = self._pending.split(end, 1)
+        return reply
 
     def _ended(self) -> RedisFault:
         """The fault redis-cli wrote on its standard error, or its exit."""
@@ -437,16 +458,6 @@ def _text(value):
     return None if value is None else str(value)
 
 
-def parse_scan_reply(text: str) -> tuple:
-    """Parse the output of one `redis-cli SCAN` run: the next cursor, then one key a line. Pure.
-
-    An empty page prints an empty line, so empty lines are not keys.
-    """
-    lines = text.split("\n")
-    cursor = int(lines[0].strip())
-    return cursor, [line for line in lines[1:] if line]
-
-
 def parse_scan_resp(data: bytes) -> tuple | None:
     """Parse the RESP bytes of one SCAN reply into (next cursor, keys as bytes). Pure.
 
@@ -534,38 +545,20 @@ def read_scan_resp(recv) -> tuple:
                 return reply
 
 
-_CSV_LINE = re.compile(rb'"(?:[^"\\]|\\.)*"(?:,"(?:[^"\\]|\\.)*")*,?')
-_CSV_FIELD = re.compile(rb'"((?:[^"\\]|\\.)*)"')
-_CSV_ESCAPE = re.compile(rb"\\(x[0-9a-fA-F]{2}|.)", re.DOTALL)
-_CSV_ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"a": b"\a", b"b": b"\b"}
+def parse_scan_raw(reply: bytes, field: bytes) -> tuple:
+    """Parse one SCAN reply as redis-cli prints it raw with `-d FIELD`: the cursor, FIELD, the
+    keys joined by FIELD. Returns (cursor, keys as bytes, empty), `empty` when the page printed no
+    key: raw output prints a page of the one key "" alike. Pure.
 
-
-def _unescape(field: bytes) -> bytes:
-    """A string as redis-cli quotes it (sdscatrepr: \\n, \\", \\\\, \\xHH, ...) back to its bytes. Pure."""
-    def char(match):
-        code = match.group(1)
-        return bytes([int(code[1:], 16)]) if len(code) == 3 else _CSV_ESCAPES.get(code, code)
-    return _CSV_ESCAPE.sub(char, field)
-
-
-def parse_scan_csv(line: bytes) -> tuple:
-    """Parse one SCAN reply as `redis-cli --csv` prints it, "cursor","key",...: (cursor, keys as bytes). Pure.
-
-    redis-cli quotes each key with escapes, so a key that holds a newline or a quote is read whole.
-    RedisFault for an error reply (ERROR,"..."); ValueError for anything else.
+    RedisFault for an error reply (a reply without FIELD); ValueError for any other.
     """
-    if line.startswith(b"ERROR,"):
-        cause = _unescape(line[len(b"ERROR,"):].strip(b'"')).decode("utf-8", "replace")
+    cursor, found, rest = reply.partition(field)
+    if not found:
+        cause = reply.decode("utf-8", "replace").strip() or "empty reply"
         raise RedisFault(classify_redis_error(cause) or "command_failed", cause)
-    if b"\\" not in line and line[:1] == b'"':
-        # Without an escape, a quote is only ever a field's start or end: split on them, in C.
-        fields = line[1:-2 if line.endswith(b'",') else -1].split(b'","')
-        if line.count(b'"') == 2 * len(fields) and line.endswith((b'"', b'",')):
-            return int(fields[0]), fields[1:]
-    if not _CSV_LINE.fullmatch(line):
-        raise ValueError(f"not a SCAN reply: {line[:60]!r}")
-    fields = [_unescape(field) for field in _CSV_FIELD.findall(line)]
-    return int(fields[0]), fields[1:]
+    if not cursor.isdigit():
+        raise ValueError(f"not a SCAN reply: {reply[:60]!r}")
+    return int(cursor), rest.split(field) if rest else [], not rest
 
 
 def redis_glob_regex(pattern: str) -> re.Pattern:
@@ -843,7 +836,7 @@ def key_pattern_counts(key_scan: dict | None) -> dict | None:
                          "text": f"{text}; {qualifier}" if qualifier else text})
     return {"db": key_scan["db"], "db_keys": db_keys, "keys_visited": visited, "visited_pct": visited_pct,
             "complete": key_scan["complete"], "exact": key_scan["exact"], "qualifier": qualifier,
-            "scope": f"{scope}, one SCAN pass of {_duration(key_scan['elapsed_ms'])}", "patterns": patterns}
+            "scope": f"{scope}, SCAN for {_duration(key_scan['elapsed_ms'])}", "patterns": patterns}
 
 
 def _duration(elapsed_ms: float) -> str:

@@ -17,20 +17,28 @@ from ansible.module_utils.baseline_redis import (
     RedisFault,
     RedisPyClient,
     count_keys,
+    count_matches,
+    glob_matchers,
+    glob_prefix,
     hit_rate_pct,
+    key_pattern_counts,
+    key_scan_fact,
+    keyspace_changes,
     parse_info,
-    parse_scan_reply,
+    parse_scan_raw,
+    parse_scan_resp,
     redis_cli_argv,
     redis_facts_from_info,
     redis_glob_regex,
 )
-from conftest import FIXTURES
+from conftest import FIXTURES, PROJECT
 from module_runner import run_module
 
 REDIS = FIXTURES / "redis"
 CLI_RUNS = json.loads((REDIS / "cli_runs.json").read_text())
 REDISPY_ERRORS = json.loads((REDIS / "redispy_errors.json").read_text())
 PASSWORD = "s3cret-pass"
+REPLAY_CLI = PROJECT / "tests" / "unit" / "replay_redis_cli.py"
 
 
 def fixture(name):
@@ -105,26 +113,74 @@ def test_hit_rate_pct(hits, misses, expected):
     assert hit_rate_pct(hits, misses) == expected
 
 
-# --- SCAN: pages and glob patterns ---------------------------------------------------------
+# --- SCAN: replies, glob patterns, the pass -------------------------------------------------
 
-@pytest.mark.parametrize(("name", "cursor", "keys"), [
-    ("scan_db0_page.txt", 6, ["orders:list:10:0", "orders:list:50:0", "products:list:50:50",
-                              "products:list:50:300"]),
-    ("scan_db1.txt", 0, ["session:def", "session:abc"]),
-    ("scan_empty.txt", 0, []),
+SCAN = REDIS / "scan"
+ODD_KEYS = [b'quote"back\\slash', b"", b"*2\r\n", b"line\nbreak", b"crlf\r\nkey", "caf\u00e9:1".encode(), b"plain"]
+
+
+def scan_fixture(name):
+    return (SCAN / name).read_bytes()
+
+
+def raw_replies(name):
+    """What redis-cli printed raw, with -d "<D>" -D "<R>", reply by reply (without the "<R>")."""
+    return scan_fixture(name).split(b"<R>")[:-1]
+
+
+def raw_steps(name):
+    """The replies of a raw capture as replay_redis_cli.py's steps."""
+    return [{"stdout": reply.decode("utf-8", "surrogateescape") + "<R>"} for reply in raw_replies(name)]
+
+
+@pytest.mark.parametrize(("resp", "raw", "cursor", "keys"), [
+    ("resp_db3_odd.bin", "raw_db3_odd.txt", 0, ODD_KEYS),  # keys that hold CRLF, newline, quote, "", UTF-8
+    ("resp_db5_empty.bin", "raw_db5_empty.txt", 0, []),
 ])
-def test_parse_scan_reply(name, cursor, keys):
-    assert parse_scan_reply(fixture(name)) == (cursor, keys)
+def test_both_readers_read_real_scan_replies_alike(resp, raw, cursor, keys):
+    assert parse_scan_resp(scan_fixture(resp)) == (cursor, keys)
+    assert parse_scan_raw(raw_replies(raw)[0], b"<D>") == (cursor, keys, not keys)
 
 
-def test_parse_scan_reply_of_a_whole_database():
-    cursor, keys = parse_scan_reply(fixture("scan_db0.txt"))
-    assert (cursor, len(keys)) == (0, 11)
+def test_both_readers_read_a_page_of_a_million_keys_alike():
+    cursor, keys = parse_scan_resp(scan_fixture("resp_db0_page.bin"))
+    assert (cursor, len(keys)) == (851968, 20)
+    assert keys[:2] == [b"user:profile:0429539", b"user:profile:0735569"]
+    assert parse_scan_raw(raw_replies("raw_db0_page.txt")[0], b"<D>") == (cursor, keys, False)
 
 
-def test_parse_scan_reply_rejects_an_error_reply():
+def test_raw_output_prints_a_page_of_the_empty_key_as_an_empty_page():
+    page_of_the_empty_key, exists = raw_replies("raw_db4_empty_key.txt")
+    assert parse_scan_raw(page_of_the_empty_key, b"<D>") == parse_scan_raw(raw_replies("raw_db5_empty.txt")[0], b"<D>")
+    assert exists == b"1"
+
+
+@pytest.mark.parametrize("name", ["resp_db0_page.bin", "resp_db3_odd.bin"])
+def test_parse_scan_resp_waits_for_the_whole_reply(name):
+    data = scan_fixture(name)
+    assert all(parse_scan_resp(data[:end]) is None for end in range(len(data)))
+
+
+@pytest.mark.parametrize(("name", "kind", "cause"), [
+    ("noauth", "auth_required", "NOAUTH Authentication required."),
+    ("noperm", "permission_denied", "NOPERM this user has no permissions to run the 'scan' command"),
+])
+def test_both_readers_raise_a_refused_scan(name, kind, cause):
+    for parse, data in ((parse_scan_resp, scan_fixture(f"resp_{name}.bin")),
+                        (lambda reply: parse_scan_raw(reply, b"<D>"), raw_replies(f"raw_{name}.txt")[0])):
+        with pytest.raises(RedisFault) as fault:
+            parse(data)
+        assert (fault.value.kind, fault.value.cause) == (kind, cause)
+
+
+@pytest.mark.parametrize(("parse", "data"), [
+    (parse_scan_resp, b"+OK\r\n$1\r\n0\r\n*0\r\n\r\n"),
+    (parse_scan_resp, b"*2\r\n$1\r\n0\r\n*1\r\n$3\r\nabcd\r\n"),   # a key longer than its length
+    (lambda reply: parse_scan_raw(reply, b"<D>"), b"OK<D>key"),
+])
+def test_the_readers_reject_what_is_no_scan_reply(parse, data):
     with pytest.raises(ValueError):
-        parse_scan_reply(CLI_RUNS["noauth_info"]["stdout"])
+        parse(data)
 
 
 @pytest.mark.parametrize(("pattern", "key", "matches"), [
@@ -148,57 +204,168 @@ def test_parse_scan_reply_rejects_an_error_reply():
     ("key(1)", "key(1)", True),
     ("*", "", True),
     ("*", "line\nbreak", True),
+    ("caf?:1", "caf\u00e9:1", False),   # Redis matches bytes: ? is one byte, é two
+    ("caf??:1", "caf\u00e9:1", True),
+    ("caf\u00e9:*", "caf\u00e9:1", True),
 ])
 def test_redis_glob_regex(pattern, key, matches):
-    assert bool(redis_glob_regex(pattern).fullmatch(key)) is matches
+    assert bool(redis_glob_regex(pattern).fullmatch(key.encode())) is matches
+
+
+@pytest.mark.parametrize(("pattern", "prefix"), [
+    ("products:*", b"products:"), ("*", b""), ("caf\u00e9:*", "caf\u00e9:".encode()),
+    ("*:list:*", None), ("a?*", None), (r"a\**", None), ("a[bc]*", None), ("plain", None), ("a\nb*", None),
+])
+def test_glob_prefix(pattern, prefix):
+    assert glob_prefix(pattern) == prefix
+
+
+PATTERNS = ["products:*", "orders:*", "session:*", "user:*", "*:list:*", "*", "line*", "crlf*", "*\u00e9*"]
+
+
+@pytest.mark.parametrize("keys", [parse_scan_resp(scan_fixture("resp_db0_page.bin"))[1], ODD_KEYS, [], [b""]])
+def test_count_matches_counts_prefixes_in_c_as_the_regex_does(keys):
+    by_regex = [sum(1 for key in keys if redis_glob_regex(p).fullmatch(key)) for p in PATTERNS]
+    assert count_matches(keys, glob_matchers(PATTERNS)) == by_regex
 
 
 class PagedClient:
-    """SCAN pages from captured output; each call advances a fake clock by `step_s`."""
+    """SCAN pages from captured replies; each call advances a fake clock by `step_s`; a RedisFault
+    in the pages is raised in its turn."""
 
     def __init__(self, pages, clock=None, step_s=0.0):
         self.pages = list(pages)
-        self.counts = []
+        self.calls = []
         self.clock, self.step_s = clock, step_s
 
     def scan(self, cursor, count):
-        self.counts.append(count)
+        self.calls.append((cursor, count))
         if self.clock:
             self.clock[0] += self.step_s
-        return parse_scan_reply(self.pages.pop(0))
+        page = self.pages.pop(0)
+        if isinstance(page, RedisFault):
+            raise page
+        return parse_scan_resp(page)
 
 
-def test_count_keys_walks_the_whole_database():
-    client = PagedClient([fixture("scan_db0.txt")])
-    scan = count_keys(client, ["products:*", "orders:*", "session:*"], max_keys=100000, max_seconds=5)
-    assert scan.counts == {"products:*": 7, "orders:*": 4, "session:*": 0}
-    assert (scan.keys_visited, scan.bound_hit) == (11, None)
-    assert client.counts == [1000]
+def page(cursor, keys):
+    """A SCAN reply as the server sends it, to chain captured keys into a pass of several pages."""
+    return (b"*2\r\n$%d\r\n%d\r\n*%d\r\n" % (len(str(cursor)), cursor, len(keys))
+            + b"".join(b"$%d\r\n%s\r\n" % (len(key), key) for key in keys))
 
 
-def test_count_keys_stops_at_scan_max_keys_and_says_so():
-    client = PagedClient([fixture("scan_db0_page.txt"), fixture("scan_db0.txt")])
-    scan = count_keys(client, ["products:*"], max_keys=4, max_seconds=5)
-    assert scan.as_fact(0) == {"db": 0, "counts": {"products:*": 2}, "keys_visited": 4, "complete": False,
-                               "bound_hit": "scan_max_keys", "elapsed_ms": scan.as_fact(0)["elapsed_ms"]}
-    assert client.counts == [4]
+MILLION_PAGE = parse_scan_resp(scan_fixture("resp_db0_page.bin"))[1]
+THREE_PAGES = [page(7, MILLION_PAGE[:10]), page(3, MILLION_PAGE[10:]), scan_fixture("resp_db3_odd.bin")]
 
 
-def test_count_keys_counts_a_key_that_scan_returns_twice_once():
-    page = fixture("scan_db0_page.txt")
-    client = PagedClient([page, page.replace("6\n", "0\n", 1)])
-    scan = count_keys(client, ["orders:*", "products:*"], max_keys=100000, max_seconds=5)
-    assert (scan.keys_visited, scan.counts) == (4, {"orders:*": 2, "products:*": 2})
+def test_count_keys_walks_the_whole_database_in_one_pass():
+    client = PagedClient(THREE_PAGES)
+    scan = count_keys(client, ["products:*", "orders:*", "*:list:*", "none:*"], max_seconds=30, count=1000)
+    by_regex = {p: sum(1 for k in MILLION_PAGE + ODD_KEYS if redis_glob_regex(p).fullmatch(k))
+                for p in ["products:*", "orders:*", "*:list:*", "none:*"]}
+    assert scan.counts == by_regex and by_regex["products:*"] > 0
+    assert (scan.keys_visited, scan.complete, scan.bound_hit, scan.fault) == (27, True, None, None)
+    assert client.calls == [(0, 1000), (7, 1000), (3, 1000)]
 
 
-def test_count_keys_stops_at_scan_timeout_and_says_so():
+def test_count_keys_counts_a_key_that_scan_returns_twice_twice():
+    client = PagedClient([page(5, MILLION_PAGE[:4]), page(0, MILLION_PAGE[2:6])])
+    scan = count_keys(client, ["*"], max_seconds=30, count=1000)
+    assert (scan.keys_visited, scan.counts) == (8, {"*": 8})
+
+
+def test_count_keys_stops_at_the_time_limit_and_says_so():
     clock = [100.0]
-    client = PagedClient([fixture("scan_db0_page.txt")] * 3, clock=clock, step_s=0.6)
+    client = PagedClient(THREE_PAGES, clock=clock, step_s=0.6)
     with mock.patch.object(baseline_redis.time, "monotonic", lambda: clock[0]):
-        scan = count_keys(client, ["orders:*"], max_keys=100000, max_seconds=1.0)
-    # the same page three times: its 4 keys count once
-    assert (scan.bound_hit, scan.keys_visited, scan.counts) == ("scan_timeout", 4, {"orders:*": 2})
-    assert scan.as_fact(0)["complete"] is False
+        scan = count_keys(client, ["*"], max_seconds=1.0, count=1000)
+    assert (scan.complete, scan.bound_hit, scan.keys_visited, scan.counts) == (False, "scan_max_seconds", 20, {"*": 20})
+
+
+def test_count_keys_keeps_the_counts_read_before_a_fault():
+    lost = RedisFault("connection_failed", "Connection closed by server")
+    scan = count_keys(PagedClient([THREE_PAGES[0], lost]), ["*"], max_seconds=30, count=1000)
+    assert (scan.complete, scan.bound_hit, scan.fault, scan.counts) == (False, None, lost, {"*": 10})
+
+
+INFO_BEFORE = parse_info(fixture("scan/info_before_writes.txt"))
+INFO_AFTER = parse_info(fixture("scan/info_after_writes.txt"))   # after 2 SETs and a DEL
+
+
+@pytest.mark.parametrize(("before", "after", "changes"), [
+    (INFO_BEFORE, INFO_BEFORE, 0),
+    (INFO_BEFORE, INFO_AFTER, 3),
+    (INFO_BEFORE, dict(INFO_AFTER, expired_keys=4, evicted_keys=1), 8),
+    (INFO_BEFORE, dict(INFO_AFTER, rdb_saves=2, rdb_changes_since_last_save=0), None),   # a save during the pass
+    (INFO_BEFORE, dict(INFO_AFTER, rdb_last_save_time=1796184100), None),
+    (INFO_BEFORE, {}, None),
+])
+def test_keyspace_changes(before, after, changes):
+    assert keyspace_changes(before, after) == changes
+
+
+def test_key_scan_fact_is_exact_only_for_a_complete_pass_without_writes():
+    scan = count_keys(PagedClient(THREE_PAGES), ["*"], max_seconds=30, count=1000)
+    fact = key_scan_fact(scan, 3, 30.0, INFO_BEFORE, INFO_BEFORE)
+    assert fact == {"db": 3, "counts": {"*": 27}, "keys_visited": 27, "db_keys": 7, "complete": True,
+                    "bound_hit": None, "max_seconds": 30.0, "error": None, "keyspace_changes": 0, "exact": True,
+                    "elapsed_ms": fact["elapsed_ms"]}
+    assert key_scan_fact(scan, 3, 30.0, INFO_BEFORE, INFO_AFTER)["exact"] is False
+    assert key_scan_fact(scan, 3, 30.0, INFO_BEFORE, {})["exact"] is False
+    assert key_scan_fact(scan, 6, 30.0, INFO_BEFORE, INFO_BEFORE)["db_keys"] == 0
+
+
+# --- what the report shows of a pass ------------------------------------------------------
+
+def recorded_scan(name):
+    return json.loads((SCAN / f"result_{name}.json").read_text())["redis"]["key_scan"]
+
+
+def test_key_pattern_counts_of_an_exact_pass_over_a_million_keys():
+    shown = key_pattern_counts(recorded_scan("full_redispy"))
+    assert (shown["exact"], shown["qualifier"], shown["visited_pct"]) == (True, None, 100.0)
+    assert shown["patterns"][0] == {"pattern": "*:list:*", "count": 333334, "share_pct": 33.3,
+                                    "at_least": False, "text": "333,334 (33.3 % of all keys)"}
+    assert shown["scope"].startswith("db0, 1,000,000 keys, SCAN for ")
+
+
+def test_key_pattern_counts_of_a_partial_pass_say_at_least_and_how_much_was_visited():
+    shown = key_pattern_counts(recorded_scan("partial"))
+    assert shown["qualifier"] == "partial: 14 % of the 1.0M keys visited in the 1 s limit"
+    assert shown["patterns"][2]["text"] == ("at least 46,007 (at least 4.6 % of all keys); "
+                                            "partial: 14 % of the 1.0M keys visited in the 1 s limit")
+    assert all(p["at_least"] for p in shown["patterns"]) and shown["exact"] is False
+
+
+@pytest.mark.parametrize(("name", "qualifier"), [
+    ("killed_redispy", "partial: 7 % of the 1.0M keys visited before the pass stopped: "
+                       "unable to SCAN Redis at 127.0.0.1:6379: Connection closed by server"),
+    ("killed_cli", "partial: 5 % of the 1.0M keys visited before the pass stopped: "
+                   "unable to SCAN Redis at 127.0.0.1:6379: Server closed the connection"),
+    ("paused", "partial: 8 % of the 1.0M keys visited before the pass stopped: "
+               "unable to SCAN Redis at 127.0.0.1:6379: Timeout reading from socket"),
+])
+def test_key_pattern_counts_of_a_pass_stopped_by_a_fault_say_why(name, qualifier):
+    shown = key_pattern_counts(recorded_scan(name))
+    assert shown["qualifier"] == qualifier
+    assert all(p["text"].startswith("at least ") and p["text"].endswith(qualifier) for p in shown["patterns"])
+
+
+def test_key_pattern_counts_of_a_changing_keyspace_are_not_called_exact():
+    scan = dict(recorded_scan("full_redispy"), keyspace_changes=12, exact=False)
+    shown = key_pattern_counts(scan)
+    assert shown["qualifier"] == ("not exact: the keyspace changed during the pass (12 writes); "
+                                  "a key written during it may be missed or counted twice")
+    assert shown["patterns"][0]["text"].startswith("333,334 (33.3 % of all keys); not exact: ")
+    uncounted = key_pattern_counts(dict(scan, keyspace_changes=None))
+    assert uncounted["qualifier"].startswith("not exact: the server's write counters could not be compared")
+
+
+def test_key_pattern_counts_of_an_empty_database_and_of_no_scan():
+    shown = key_pattern_counts(dict(recorded_scan("full_redispy"), db_keys=0, keys_visited=0,
+                                    counts={"products:*": 0}))
+    assert shown["patterns"][0]["text"] == "0 (no key in the database)"
+    assert key_pattern_counts(None) is None
 
 
 # --- the clients and the faults ------------------------------------------------------------
@@ -298,12 +465,14 @@ class FakeRedis:
 
     instances: ClassVar[list] = []
 
-    def __init__(self, replies=None, raises=None, **kwargs):
+    def __init__(self, replies=None, raises=None, scan=(), **kwargs):
         self.kwargs = kwargs
         self.replies = replies or {}
         self.raises = raises or {}
         self.callbacks = {}
         self.connection_pool = mock.Mock()
+        # SCAN replies are read raw from the connection's socket: what each recv() returns, or raises
+        self.connection_pool.get_connection.return_value._sock.recv.side_effect = list(scan)
         FakeRedis.instances.append(self)
 
     def set_response_callback(self, command, callback):
@@ -315,8 +484,8 @@ class FakeRedis:
         return self.replies[command[0]]
 
 
-def fake_redis(replies=None, raises=None):
-    return lambda **kwargs: FakeRedis(replies, raises, **kwargs)
+def fake_redis(replies=None, raises=None, scan=()):
+    return lambda **kwargs: FakeRedis(replies, raises, scan, **kwargs)
 
 
 @pytest.mark.parametrize(("case", "command", "kind", "cause"), [
@@ -367,7 +536,8 @@ def cli_target(runs):
 
     return module, [
         mock.patch.object(basic.AnsibleModule, "run_command", run_command),
-        mock.patch.object(basic.AnsibleModule, "get_bin_path", lambda self, name, **kw: f"/usr/bin/{name}"),
+        mock.patch.object(basic.AnsibleModule, "get_bin_path", lambda self, name, **kw: (
+            str(REPLAY_CLI) if name == "redis-cli" else f"/usr/bin/{name}")),
     ]
 
 
@@ -378,25 +548,44 @@ def run_cli(args, runs):
     return status, result, module.calls
 
 
-def run_redispy(args, replies=None, raises=None):
-    with mock.patch.object(baseline_redis.redis, "Redis", fake_redis(replies, raises)):
+def run_redispy(args, replies=None, raises=None, scan=()):
+    with mock.patch.object(baseline_redis.redis, "Redis", fake_redis(replies, raises, scan)):
         return run_module(redis_facts.main, dict(args, client="redispy"))
 
 
 WARM_RUNS = {
     "PING": {"rc": 0, "stdout": fixture("ping.txt"), "stderr": ""},
     "INFO": {"rc": 0, "stdout": fixture("info_warm.txt"), "stderr": ""},
-    "SCAN": {"rc": 0, "stdout": fixture("scan_db0.txt"), "stderr": ""},
 }
 WARM_REPLIES = {
     "PING": True,
     "INFO": fixture("info_warm.txt").encode(),
-    "SCAN": parse_scan_reply(fixture("scan_db0.txt")),
 }
+# A pass of two real pages: 20 keys of the million-key database, then an empty last page.
+CLI_PASS = raw_steps("raw_db0_page.txt") + raw_steps("raw_db5_empty.txt")
+RESP_PASS = [scan_fixture("resp_db0_page.bin"), page(0, [])]
+PAGE_COUNTS = {"products:*": 8, "orders:*": 5}
 
 
-def test_main_with_redis_cli():
-    status, result, calls = run_cli({"key_patterns": ["products:*", "orders:*"]}, WARM_RUNS)
+@pytest.fixture
+def replay(tmp_path, monkeypatch):
+    """redis-cli, for the SCAN pass, is replay_redis_cli.py answering with the given steps."""
+    def start(steps):
+        log = tmp_path / "replay.log"
+        config = tmp_path / "replay.json"
+        config.write_text(json.dumps({"steps": steps, "log": str(log)}))
+        monkeypatch.setenv("REPLAY_REDIS_CLI", str(config))
+        return log
+    return start
+
+
+def replayed(log):
+    return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+
+
+def test_main_with_redis_cli(replay):
+    log = replay(CLI_PASS)
+    status, result, calls = run_cli({"key_patterns": ["products:*", "orders:*"], "password": PASSWORD}, WARM_RUNS)
     assert status == "exit"
     assert result["changed"] is False
     facts = result["redis"]
@@ -406,22 +595,51 @@ def test_main_with_redis_cli():
     assert facts["ping_ms"] >= 0
     assert {k: facts[k] for k in ("version", "total_keys", "keyspace_hits", "hit_rate_pct")} == \
         {"version": "7.0.15", "total_keys": 13, "keyspace_hits": 5, "hit_rate_pct": 31.25}
-    assert facts["key_scan"]["counts"] == {"products:*": 7, "orders:*": 4}
+    assert facts["key_scan"] == {
+        "db": 0, "counts": PAGE_COUNTS, "keys_visited": 20, "db_keys": 11, "complete": True, "bound_hit": None,
+        "max_seconds": 30.0, "error": None, "keyspace_changes": 0, "exact": True,
+        "elapsed_ms": facts["key_scan"]["elapsed_ms"]}
     assert [argv[4:] for argv, env in calls] == [
         ["-h", "127.0.0.1", "-p", "6379", "-n", "0", "PING"],
         ["-h", "127.0.0.1", "-p", "6379", "-n", "0", "INFO"],
-        ["-h", "127.0.0.1", "-p", "6379", "-n", "0", "SCAN", "0", "COUNT", "1000"],
+        ["-h", "127.0.0.1", "-p", "6379", "-n", "0", "INFO"],   # after the pass: were there writes?
     ]
+    # one redis-cli for the whole pass, the password in its environment only
+    assert replayed(log) == [
+        {"argv": ["-h", "127.0.0.1", "-p", "6379", "-n", "0", "--raw", "-d", mock.ANY, "-D", mock.ANY],
+         "auth": PASSWORD},
+        {"command": "SCAN 0 COUNT 1000"}, {"command": "SCAN 851968 COUNT 1000"},
+        {"command": 'EXISTS ""'}]   # the last page printed no key: was it the key ""?
 
 
-def test_both_clients_give_the_same_figures():
+def test_main_with_redispy_reads_the_scan_replies_raw():
+    status, result = run_redispy({"key_patterns": ["products:*", "orders:*"], "scan_count": 5000},
+                                 WARM_REPLIES, scan=RESP_PASS)
+    assert status == "exit"
+    scan = result["redis"]["key_scan"]
+    assert (scan["counts"], scan["keys_visited"], scan["exact"]) == (PAGE_COUNTS, 20, True)
+    connection = FakeRedis.instances[-1].connection_pool.get_connection.return_value
+    assert connection.send_command.call_args_list == [mock.call("SCAN", 0, "COUNT", 5000),
+                                                      mock.call("SCAN", 851968, "COUNT", 5000)]
+
+
+def test_a_reply_that_comes_in_pieces_is_read_whole():
+    reply = scan_fixture("resp_db3_odd.bin")
+    chunks = [reply[:7], reply[7:40], reply[40:]]
+    _, result = run_redispy({"key_patterns": ["*"]}, WARM_REPLIES, scan=chunks)
+    assert result["redis"]["key_scan"]["counts"] == {"*": len(ODD_KEYS)}
+
+
+def test_both_clients_give_the_same_figures(replay):
+    replay(CLI_PASS)
     _, by_cli, _ = run_cli({"key_patterns": ["products:*"]}, WARM_RUNS)
-    _, by_redispy = run_redispy({"key_patterns": ["products:*"]}, WARM_REPLIES)
-    varying = ("client", "ping_ms", "key_scan")
+    _, by_redispy = run_redispy({"key_patterns": ["products:*"]}, WARM_REPLIES, scan=RESP_PASS)
+    varying = ("client", "ping_ms")
+    assert by_cli["redis"]["key_scan"].pop("elapsed_ms") >= 0 and by_redispy["redis"]["key_scan"].pop("elapsed_ms") >= 0
     assert {k: v for k, v in by_cli["redis"].items() if k not in varying} == \
         {k: v for k, v in by_redispy["redis"].items() if k not in varying}
     assert by_redispy["redis"]["client"] == "redispy"
-    assert by_cli["redis"]["key_scan"]["counts"] == by_redispy["redis"]["key_scan"]["counts"] == {"products:*": 7}
+    assert by_cli["redis"]["key_scan"]["counts"] == {"products:*": 8}
 
 
 def test_main_in_check_mode_reads_the_same():
@@ -429,21 +647,65 @@ def test_main_in_check_mode_reads_the_same():
     assert status == "exit" and result["changed"] is False and result["redis"]["reachable"] is True
 
 
-def test_without_key_patterns_there_is_no_scan():
+def test_without_key_patterns_there_is_no_scan(replay):
+    log = replay(CLI_PASS)
     _, result, calls = run_cli({}, WARM_RUNS)
     assert result["redis"]["key_scan"] is None
-    assert not any("SCAN" in argv for argv, env in calls)
+    assert replayed(log) == [] and len(calls) == 2
 
 
-def test_a_refused_scan_is_a_warning_not_a_fault():
-    runs = dict(WARM_RUNS, SCAN={"rc": 0, "stdout": "NOPERM this user has no permissions to run the 'scan' command\n",
-                                 "stderr": ""})
+SCAN_FAULTS = [
+    # (what redis-cli does at the second page, what redis-py's socket does, the error)
+    (raw_steps("raw_noperm.txt")[0], scan_fixture("resp_noperm.bin"),
+     "unable to SCAN Redis at 127.0.0.1:6379: NOPERM this user has no permissions to run the 'scan' command"),
+    (raw_steps("raw_noauth.txt")[0], scan_fixture("resp_noauth.bin"),
+     "unable to SCAN Redis at 127.0.0.1:6379: NOAUTH Authentication required."),
+]
+
+
+@pytest.mark.parametrize(("cli_step", "resp", "error"), SCAN_FAULTS)
+def test_a_refused_scan_mid_pass_keeps_the_counts_so_far_and_warns(replay, cli_step, resp, error):
+    replay([CLI_PASS[0], cli_step])
     with mock.patch.object(basic.AnsibleModule, "warn") as warn:
-        status, result, _ = run_cli({"key_patterns": ["products:*"]}, runs)
-    assert status == "exit" and result["redis"]["reachable"] is True
-    assert result["redis"]["key_scan"] is None
-    warn.assert_called_once_with("unable to count keys in Redis at 127.0.0.1:6379: "
-                                 "NOPERM this user has no permissions to run the 'scan' command")
+        _, by_cli, _ = run_cli({"key_patterns": ["products:*", "orders:*"]}, WARM_RUNS)
+    warn.assert_called_once_with(f"{error}; the key counts are those of the 20 keys read before")
+    with mock.patch.object(basic.AnsibleModule, "warn") as warn:
+        _, by_redispy = run_redispy({"key_patterns": ["products:*", "orders:*"]}, WARM_REPLIES,
+                                    scan=[RESP_PASS[0], resp])
+    warn.assert_called_once_with(f"{error}; the key counts are those of the 20 keys read before")
+    for result in (by_cli, by_redispy):
+        scan = result["redis"]["key_scan"]
+        assert result["redis"]["reachable"] is True
+        assert (scan["error"], scan["complete"], scan["exact"], scan["counts"]) == (error, False, False, PAGE_COUNTS)
+
+
+def test_redis_cli_losing_its_connection_mid_pass_ends_it(replay):
+    replay([CLI_PASS[0], {"stderr": scan_fixture("raw_killed_stderr.txt").decode()}])
+    _, result, _ = run_cli({"key_patterns": ["products:*", "orders:*"]}, WARM_RUNS)
+    scan = result["redis"]["key_scan"]
+    assert scan["error"] == "unable to SCAN Redis at 127.0.0.1:6379: Server closed the connection"
+    assert (scan["counts"], scan["complete"]) == (PAGE_COUNTS, False)
+
+
+def test_redis_cli_not_answering_mid_pass_times_out(replay):
+    replay([CLI_PASS[0], dict(CLI_PASS[1], sleep=3)])
+    _, result, _ = run_cli({"key_patterns": ["products:*"], "timeout": 0.5}, WARM_RUNS)
+    scan = result["redis"]["key_scan"]
+    assert scan["error"] == "unable to SCAN Redis at 127.0.0.1:6379: no answer within 0.5 s"
+    assert (scan["counts"], scan["keys_visited"]) == ({"products:*": 8}, 20)
+
+
+@pytest.mark.parametrize(("socket_does", "error"), [
+    (TimeoutError("timed out"), "Timeout reading from socket"),
+    (ConnectionResetError(104, "Connection reset by peer"), "Connection reset by peer"),
+    (b"", "Connection closed by server"),
+    (b"+OK\r\n$1\r\n0\r\n*0\r\n\r\n", "not a SCAN reply: b'+OK\\r\\n$1\\r\\n0\\r\\n*0\\r\\n\\r\\n'"),
+])
+def test_redispy_faults_mid_pass(socket_does, error):
+    _, result = run_redispy({"key_patterns": ["products:*"]}, WARM_REPLIES, scan=[RESP_PASS[0], socket_does])
+    scan = result["redis"]["key_scan"]
+    assert scan["error"] == f"unable to SCAN Redis at 127.0.0.1:6379: {error}"
+    assert (scan["counts"], scan["complete"]) == ({"products:*": 8}, False)
 
 
 CLI_FAULTS = [
@@ -533,8 +795,8 @@ def test_redispy_without_redis_py_fails_naming_the_library():
     ({"timeout": 0}, "argument 'timeout' must be greater than 0, got 0"),
     ({"port": 70000}, "argument 'port' must be between 1 and 65535, got 70000"),
     ({"db": -1}, "argument 'db' must be 0 or more, got -1"),
-    ({"scan_max_keys": 0}, "argument 'scan_max_keys' must be greater than 0, got 0"),
-    ({"scan_timeout": -1}, "argument 'scan_timeout' must be greater than 0, got -1"),
+    ({"scan_max_seconds": 0}, "argument 'scan_max_seconds' must be greater than 0, got 0"),
+    ({"scan_count": -1}, "argument 'scan_count' must be greater than 0, got -1"),
 ])
 def test_argument_errors(args, message):
     status, result = run_module(redis_facts.main, args)
@@ -543,3 +805,18 @@ def test_argument_errors(args, message):
 
 def test_the_password_is_no_log():
     assert redis_facts.get_argument_spec()["password"]["no_log"] is True
+
+
+def test_redis_cli_finds_the_empty_key_alone_in_a_page(replay):
+    log = replay(raw_steps("raw_db4_empty_key.txt"))
+    _, result, _ = run_cli({"key_patterns": ["*"], "db": 4}, WARM_RUNS)
+    assert result["redis"]["key_scan"]["counts"] == {"*": 1}
+    assert [entry.get("command") for entry in replayed(log)][1:] == ["SCAN 0 COUNT 1000", 'EXISTS ""']
+
+
+def test_redis_cli_delimiters_are_new_for_each_pass(replay):
+    log = replay(CLI_PASS + CLI_PASS)
+    run_cli({"key_patterns": ["*"]}, WARM_RUNS)
+    run_cli({"key_patterns": ["*"]}, WARM_RUNS)
+    first, second = (entry["argv"] for entry in replayed(log) if "argv" in entry)
+    assert first[-4:-2] == ["-d", first[-3]] and first[-3] != second[-3] and first[-1] != second[-1]

@@ -29,6 +29,10 @@ def recorded(module):
     return json.loads((FIXTURES / "results" / f"{module}.json").read_text())
 
 
+def recorded_scan(name):
+    return json.loads((FIXTURES / "redis" / "scan" / f"result_{name}.json").read_text())
+
+
 def results(**override):
     found = {
         "units": recorded("systemd_unit_facts"), "journal": recorded("journal_errors"),
@@ -97,6 +101,9 @@ CASES = {
     "redis_down": lambda: (results(redis={"changed": False, "redis": {
         "reachable": False, "error_kind": "refused",
         "error": "unable to connect to Redis at 127.0.0.1:6379: Connection refused"}}), context()),
+    # redis_facts over a million keys: a pass cut by its 1 s limit, a pass whose connection was killed.
+    "redis_scan_partial": lambda: (results(redis=recorded_scan("partial")), context()),
+    "redis_scan_lost": lambda: (results(redis=recorded_scan("killed_redispy")), context()),
     # journal_errors' failure, as the faults scenario's least-privilege user outside systemd-journal gets it.
     "journal_unreadable": lambda: (
         results(journal={"failed": True, "changed": False, "msg": JOURNAL_DENIED}), context()),
@@ -180,3 +187,30 @@ def test_second_run_compares_with_the_first():
     assert record["comparison"]["previous_measured_at"] == "2026-11-29T18:16:00Z"
     assert {r["delta_pct"] for r in record["comparison"]["rows"] if r["metric"] != "uptime_s"} <= {0.0, None}
     assert len(record["trend"][0]["points"]) == 2
+
+
+def test_key_pattern_counts_show_in_cache_statistics_and_the_baseline():
+    record = baseline_record(*CASES["healthy"]())
+    report = render("report.md.j2", record)
+    cache = report[report.index("### Cache Statistics"):report.index("### System Resources")]
+    assert "  - `products:*`: 2 (66.7 % of all keys)" in cache.splitlines()
+    assert "  - `orders:*`: 1 (33.3 % of all keys)" in cache.splitlines()
+    written = yaml.safe_load(render("baseline.yml.j2", record))
+    assert (written["key_patterns"]["exact"], written["key_patterns"]["qualifier"]) == (True, None)
+
+
+@pytest.mark.parametrize(("case", "qualifier"), [
+    ("redis_scan_partial", "partial: 14 % of the 1.0M keys visited in the 1 s limit"),
+    ("redis_scan_lost", "partial: 7 % of the 1.0M keys visited before the pass stopped: "
+                        "unable to SCAN Redis at 127.0.0.1:6379: Connection closed by server"),
+])
+def test_a_partial_pass_is_marked_next_to_each_count_and_in_the_baseline(case, qualifier):
+    record = baseline_record(*CASES[case]())
+    report = render("report.md.j2", record)
+    lines = [line for line in report.splitlines() if line.startswith("  - `")]
+    assert len(lines) == 4
+    assert all(" at least " in line and line.endswith(f"; {qualifier}") for line in lines)
+    written = yaml.safe_load(render("baseline.yml.j2", record))
+    assert written["key_patterns"]["qualifier"] == qualifier
+    assert written["key_patterns"]["exact"] is False
+    assert all(p["at_least"] for p in written["key_patterns"]["patterns"])
