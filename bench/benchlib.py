@@ -27,7 +27,8 @@ VENV_BIN = PROJECT / ".venv" / "bin"
 TARGET_SCRIPT = PROJECT / "testbed" / "target"
 DEMO_GROUP_VARS = PROJECT / "inventory" / "demo" / "group_vars" / "erp.yml"
 CALLBACK_PLUGINS = PROJECT / "bench" / "callback_plugins"
-CONTAINER_PREFIX = os.environ.get("DEMO_CONTAINER_PREFIX", "deploy-baseline-")  # testbed/target names the container of target NAME so
+# testbed/target names the container of target NAME with this prefix (DEMO_CONTAINER_PREFIX there too).
+CONTAINER_PREFIX = os.environ.get("DEMO_CONTAINER_PREFIX", "deploy-baseline-")
 
 
 def tool(name: str) -> str:
