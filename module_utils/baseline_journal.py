@@ -10,6 +10,8 @@ module's reading, which runs journalctl on the target and reads its output in on
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import glob
 import os
 import pwd
@@ -68,6 +70,13 @@ SAMPLE_MAX_CHARS = 20_000
 OPEN_RECORDS_SWEEP = 64
 # How often (in entries) the reading looks at the clock.
 CLOCK_EVERY = 512
+# journalctl's pipe, and each read of it: export output is 5 times the size of `-o cat`'s, and
+# with the default 64 KiB pipe journalctl and the reader hand over to each other every 64 KiB,
+# each handover costing a wake-up: on a busy host, most of the reading's time (measured: 316 s of
+# wall time for 34 s of CPU on 1M lines). 1 MiB is the most an unprivileged process may ask
+# (/proc/sys/fs/pipe-max-size).
+PIPE_BYTES = 1 << 20
+F_SETPIPE_SZ = 1031  # fcntl.F_SETPIPE_SZ from Python 3.10 on
 
 # The last microsecond of the year 9999, the latest time Python's datetime can show.
 MAX_REALTIME_US = 253_402_300_799_999_999
@@ -438,7 +447,7 @@ def scan_journal(stream, tally: ErrorTally, deadline: float, clock=time.monotoni
                 return
 
     try:
-        for record in join_tracebacks(counted(parse_export(stream))):
+        for record in join_tracebacks(counted(parse_export(stream, chunk_bytes=PIPE_BYTES))):
             tally.add(record)
     except CutShort:
         scan.cut_short = True
@@ -516,9 +525,12 @@ class JournalProcess:
 
     def __init__(self, argv: list[str], env: dict):
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 -- closed by finish(), after the process
+        # Unbuffered: a read returns what the pipe holds, up to its size, in one system call.
         self._process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                         stderr=self._stderr, env=env)
+                                         stderr=self._stderr, env=env, bufsize=0)
         self.stdout = self._process.stdout
+        with contextlib.suppress(OSError):  # a lower pipe-max-size: the default pipe, only slower
+            fcntl.fcntl(self.stdout.fileno(), F_SETPIPE_SZ, PIPE_BYTES)
         self.killed = False
 
     def stop(self) -> None:
