@@ -191,13 +191,15 @@ class DemoTargets:
     One target is configured as a user would; for several, that target is then stopped and saved
     as an image, from which all of them start already configured (configuring 20 at once on two
     cores takes about 7 minutes, this about 1.5). The inventory (the targets in the group erp,
-    the demo inventory's group variables) is `self.inventory`. The targets, and the image, are
-    removed on leaving the `with` block, whatever ends it (an error, CTRL-C, SIGTERM).
+    the demo inventory's group variables, then `group_vars`) is `self.inventory`. The targets,
+    and the image, are removed on leaving the `with` block, whatever ends it (an error, CTRL-C,
+    SIGTERM).
     """
 
-    def __init__(self, names: list[str], parallel: int = 10):
+    def __init__(self, names: list[str], parallel: int = 10, group_vars: dict | None = None):
         self.names = names
         self.parallel = parallel
+        self.group_vars = group_vars or {}  # over the demo inventory's, e.g. {"demo_target_size": "production"}
         self._workdir = Path(tempfile.mkdtemp(prefix="bench-targets-"))
         self.inventory = self._workdir / "inventory"
         self._env = dict(os.environ, CONTAINERS_CONF=str(PROJECT / "testbed" / "containers.conf"),
@@ -229,7 +231,8 @@ class DemoTargets:
     def _start(self, inventory: Path, names: list[str], image: str | None = None) -> None:
         started = time.monotonic()
         (inventory / "group_vars").mkdir(parents=True)
-        (inventory / "group_vars" / "erp.yml").write_text(DEMO_GROUP_VARS.read_text())
+        extra = "".join(f"{name}: {json.dumps(value)}\n" for name, value in self.group_vars.items())
+        (inventory / "group_vars" / "erp.yml").write_text(DEMO_GROUP_VARS.read_text() + extra)
         hosts = ", ".join(f"{name}: {{}}" for name in names)
         (inventory / "hosts.yml").write_text(f"all: {{children: {{erp: {{hosts: {{{hosts}}}}}}}}}\n")
         (inventory / "targets.json").write_text(json.dumps(names))

@@ -8,6 +8,7 @@ in Redis with a TTL, so cache hits and misses are real. Settings come from the e
 import json
 import logging
 import os
+import sys
 import time
 from contextlib import contextmanager
 from decimal import Decimal
@@ -25,6 +26,8 @@ log = logging.getLogger("uvicorn.error")
 #   DEMO_FAIL_HEALTH=1           /health answers 503
 #   DEMO_HIDE_ROUTES=/api/orders  these routes are not registered (a router left commented out)
 #   DEMO_FAIL_AFTER_REQUESTS=N    after N requests, every request answers 500
+# and the size of a production-size demo (demo_target_size: production):
+#   DEMO_SEED_LINES=N             log N records at start-up, 1 in SEED_ERROR_EVERY an error
 COLOR = os.environ.get("APP_COLOR", "unknown")
 VERSION = os.environ.get("APP_VERSION", "0.0.0")
 CACHE_TTL_S = int(os.environ.get("CACHE_TTL_S", "300"))
@@ -69,6 +72,83 @@ def check_mappers():
 
 
 check_mappers()
+
+
+# Journal seeding (DEMO_SEED_LINES): what a busy unit has logged since its start, logged by the
+# app's own process through its own logger, so each line is an entry of the unit as in production
+# (a record and its traceback in one write, one journal entry per line).
+SEED_ERROR_EVERY = 800
+SEED_INFO = (
+    "order %d synced to the warehouse in %d ms",
+    "GET /api/products?limit=50&offset=%d answered from the cache in %d ms",
+    "worker %d heartbeat: %d jobs queued",
+    "customer %d signed in from 10.0.%d.7",
+    "stock of product %d reserved: %d left",
+)
+# Columns of the rare batch rejections: each name its own error group (letters only, so that the
+# fingerprint's masks keep them apart), the long tail beyond the report's bound on groups.
+SEED_COLUMNS = [f"{a}{b}" for a in "bcdfghjklm" for b in "aeiou"]
+
+
+def seed_failure(number):
+    """Raise what a failed warehouse sync raises: a missing key deep in a call chain."""
+    items = {}
+    return items[f"sku-{number}"]
+
+
+def seed_chained_failure(number):
+    """Raise an error caused by another one (a traceback chain)."""
+    try:
+        int(f"total-{number}")
+    except ValueError as exc:
+        raise RuntimeError(f"invoice {number} has no total") from exc
+
+
+def seed_error(number):
+    """Log the error event `number`, of one of five kinds by its rank (two with a traceback)."""
+    kind = number % 5
+    if kind == 0:
+        try:
+            seed_failure(number)
+        except KeyError:
+            log.exception("Unhandled error while syncing order %d", number)
+    elif kind == 1:
+        log.error("payment gateway timeout for order %d after %d ms", number, 5000 + number % 997)
+    elif kind == 2:
+        try:
+            seed_chained_failure(number)
+        except RuntimeError:
+            log.exception("Invoice %d could not be rendered", number)
+    elif kind == 3:
+        log.critical("database pool exhausted: %d of 8 connections in use for %d s", 8, number % 60)
+    else:
+        column = SEED_COLUMNS[number // 5 % len(SEED_COLUMNS)]
+        log.error("import of batch %d rejected: unknown column discount_%s", number, column)
+
+
+def seed_journal(records):
+    """Log `records` records as fast as the journal takes them; every SEED_ERROR_EVERY-th an error.
+
+    The info records are written as uvicorn's handler formats them ("INFO:     message"), many in
+    one write: formatting each through logging would cost the app more CPU than journald spends
+    storing it. The errors go through the logger itself, a record and its traceback in one write.
+    """
+    started = time.monotonic()
+    pending = []
+    for number in range(records):
+        if number % SEED_ERROR_EVERY == SEED_ERROR_EVERY - 1:
+            sys.stderr.write("".join(pending))
+            sys.stderr.flush()
+            pending.clear()
+            seed_error(number // SEED_ERROR_EVERY)
+        else:
+            pending.append("INFO:     " + SEED_INFO[number % len(SEED_INFO)] % (number, number % 251) + "\n")
+    sys.stderr.write("".join(pending))
+    sys.stderr.flush()
+    log.info("seeded the journal with %d records in %.1f s", records, time.monotonic() - started)
+
+
+seed_journal(int(os.environ.get("DEMO_SEED_LINES", "0")))
 
 
 @contextmanager
