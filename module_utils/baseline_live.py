@@ -1,21 +1,11 @@
-"""The live colour of a blue/green pair and its endpoints: pure helpers, standard library only.
+"""The live colour's endpoints: pure helpers, standard library only.
 
-Shared by the baseline_facts module (on the target) and the role's filters upstream_color and
-probe_endpoints (filter_plugins/baseline.py, on the controller, which puts module_utils on its import path).
+Shared by the baseline_facts module (on the target) and the role's filter probe_endpoints
+(filter_plugins/baseline.py, on the controller, which puts module_utils on its import path). The live
+colour itself is read from nginx's include by module_utils/baseline_nginx.py.
 """
 
 from __future__ import annotations
-
-import re
-
-_UPSTREAM_SERVER = re.compile(r"^\s*server\s+[^;:\s]+:(\d+)", re.MULTILINE)
-
-
-def upstream_color(text: str | None, color_ports: dict) -> str:
-    """The colour whose local port nginx's upstream include names; '' when none or several match."""
-    servers = _UPSTREAM_SERVER.findall(text or "")
-    live = [color for color, port in sorted(color_ports.items()) if str(port) in servers]
-    return live[0] if len(live) == 1 else ""
 
 
 def endpoints_under(endpoints: list, base_url: str) -> list:

@@ -1,0 +1,162 @@
+"""nginx's syntax and the live colour, on a corpus of real-world include shapes (tests/fixtures/nginx).
+
+The corpus index (corpus.yml) names each file's source and the colour (or the reason) expected.
+The tokenizer is checked against crossplane, nginx's own configuration parser in Python.
+"""
+
+import crossplane
+import pytest
+import yaml
+from ansible.module_utils import baseline_nginx as nginx
+from conftest import FIXTURES
+
+CORPUS_DIR = FIXTURES / "nginx"
+CORPUS = yaml.safe_load((CORPUS_DIR / "corpus.yml").read_text())
+PORTS = {"blue": 8001, "green": 8002}
+OTHER = {"blue": "green", "green": "blue"}
+SERVICE = "tsh_erp"
+
+
+def text_of(entry):
+    return (CORPUS_DIR / entry["file"]).read_bytes().decode()  # CRLF kept, as nginx reads it
+
+
+def ports_of(entry):
+    return entry.get("color_ports", PORTS)
+
+
+def ids(entries):
+    return [e["file"] for e in entries]
+
+
+COLOURED = [e for e in CORPUS if "color" in e]
+
+
+def test_the_corpus_holds_at_least_20_shapes_each_with_its_source():
+    files = sorted(p.name for p in CORPUS_DIR.glob("*.conf"))
+    assert files == sorted(ids(CORPUS))
+    assert len(files) >= 20
+    assert all(e.get("source") and ("color" in e) != ("reason" in e) for e in CORPUS)
+
+
+@pytest.mark.parametrize("entry", CORPUS, ids=ids(CORPUS))
+def test_the_live_colour_or_the_reason_of_each_shape(entry):
+    expected = (entry.get("color", ""), " ".join(entry.get("reason", "").split()))
+    assert nginx.live_color(text_of(entry), ports_of(entry), SERVICE) == expected
+
+
+@pytest.mark.parametrize("entry", CORPUS, ids=ids(CORPUS))
+def test_the_tokenizer_finds_the_directives_crossplane_finds(entry, tmp_path):
+    path = tmp_path / entry["file"]
+    path.write_bytes((CORPUS_DIR / entry["file"]).read_bytes())
+    payload = crossplane.parse(str(path), single=True, strict=False, check_ctx=False, check_args=False,
+                               comments=False)
+    assert payload["errors"] == []
+
+    def theirs(parsed):  # crossplane leaves some comments in as '#' directives even with comments=False
+        return [(d["directive"], d["args"], theirs(d["block"]) if "block" in d else None)
+                for d in parsed if d["directive"] != "#"]
+
+    def ours(directives):
+        return [(d.name.value, d.words, ours(d.block) if d.block is not None else None) for d in directives]
+
+    assert ours(nginx.parse(text_of(entry))[0]) == theirs(payload["config"][0]["parsed"])
+
+
+@pytest.mark.parametrize("entry", CORPUS, ids=ids(CORPUS))
+def test_comments_are_found_as_crossplane_finds_them(entry, tmp_path):
+    path = tmp_path / entry["file"]
+    path.write_bytes((CORPUS_DIR / entry["file"]).read_bytes())
+    tokens = [t for t, _, quoted in crossplane.lex(str(path)) if not quoted and t.startswith("#")]
+    assert [c.text for c in nginx.parse(text_of(entry))[1]] == [t[1:].rstrip("\r") for t in tokens]
+
+
+@pytest.mark.parametrize("entry", COLOURED, ids=ids(COLOURED))
+def test_a_switch_and_back_of_each_shape(entry):
+    text, ports, live = text_of(entry), ports_of(entry), entry["color"]
+    switched = nginx.switch(text, ports, live, OTHER[live], SERVICE)
+    assert nginx.live_color(switched, ports, SERVICE) == (OTHER[live], "")
+    # Only words changed: the comments (color= marks aside) and the directives' shape are kept.
+    before, after = nginx.parse(text), nginx.parse(switched)
+    assert [nginx.COLOR_MARK.sub("", c.text) for c in after[1]] == [nginx.COLOR_MARK.sub("", c.text) for c in before[1]]
+    assert [d.name.value for d in nginx.walk(after[0])] == [d.name.value for d in nginx.walk(before[0])]
+    assert nginx.switch(switched, ports, OTHER[live], live, SERVICE) == text
+
+
+@pytest.mark.parametrize("entry", COLOURED, ids=ids(COLOURED))
+def test_a_switch_never_leaves_the_new_colour_backup_or_down(entry):
+    ports, new = ports_of(entry), OTHER[entry["color"]]
+    switched = nginx.switch(text_of(entry), ports, entry["color"], new, SERVICE)
+    addresses = nginx.color_addresses(ports)
+    target = nginx._find_target(nginx.parse(switched)[0], addresses, SERVICE)
+    if target.upstream is not None:
+        servers = [s for s in nginx._servers(target.upstream) if nginx._colors_of(s.address, addresses) == [new]]
+        assert servers
+        assert all(s.live for s in servers), [s.address_token.value for s in servers]
+
+
+def test_a_switch_keeps_the_flags_in_place_and_moves_the_old_colour_to_the_backup():
+    text = "upstream backend {\n  server 127.0.0.1:8001 max_fails=1 fail_timeout=30s;\n  server 127.0.0.1:8002 backup;\n}\n"
+    assert nginx.switch(text, PORTS, "blue", "green") == (
+        "upstream backend {\n  server 127.0.0.1:8002 max_fails=1 fail_timeout=30s;\n  server 127.0.0.1:8001 backup;\n}\n")
+
+
+def test_a_switch_keeps_the_host_spelling_and_the_quotes():
+    assert nginx.switch('upstream a { server "[::1]:8001"; }', PORTS, "blue", "green") == 'upstream a { server "[::1]:8002"; }'
+    assert nginx.switch("upstream a { server localhost; }", {"blue": 80, "green": 8002}, "blue", "green") == (
+        "upstream a { server localhost:8002; }")
+
+
+def test_a_switch_by_a_selector_names_the_other_upstream():
+    text = ("upstream b { server 127.0.0.1:8001; }\nupstream g { server 127.0.0.1:8002; }\n"
+            "server { location / { proxy_pass http://b/api; } location /x { proxy_pass http://b; } }\n")
+    assert nginx.switch(text, PORTS, "blue", "green") == text.replace("http://b", "http://g")
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("upstream a { server 127.0.0.1:8001 }", 'unexpected "}" on line 1: the directive "server" is not terminated by ";"'),
+    ("upstream a { server 127.0.0.1:8001;", 'unexpected end of file, expecting ";" or "}"'),
+    ("}\n", 'unexpected "}" on line 1'),
+    ("upstream a {\n ; }", 'unexpected ";" on line 2'),
+    ('upstream a { server "127.0.0.1:8001', "unexpected end of file in the quoted string that starts on line 1"),
+    ('upstream a { server "127.0.0.1:8001"x; }', 'unexpected "x" after the quoted string on line 1'),
+])
+def test_syntax_errors_say_what_and_where(text, message):
+    with pytest.raises(nginx.NginxSyntaxError) as raised:
+        nginx.parse(text)
+    assert str(raised.value) == message
+    assert nginx.live_color(text, PORTS) == ("", f"the file is not valid nginx syntax: {message}")
+
+
+def test_the_tokenizer_reads_words_as_nginx_does():
+    tree, comments = nginx.parse('a b#c "d\\"e" \'f\\\\\' ${g}h\\;i;#j\r\nk{l;}')
+    assert [(d.name.value, d.words) for d in nginx.walk(tree)] == [
+        ("a", ["b#c", 'd"e', "f\\", "${g}h\\;i"]), ("k", []), ("l", [])]
+    assert [c.text for c in comments] == ["j"]
+
+
+@pytest.mark.parametrize(("spec", "address"), [
+    (8001, nginx.Address("127.0.0.1", 8001)),
+    ("8002", nginx.Address("127.0.0.1", 8002)),
+    ("unix:/run/b.sock", nginx.Address(unix="/run/b.sock")),
+    ("[::1]:8001", nginx.Address("::1", 8001)),
+    ("App-Blue:3000", nginx.Address("app-blue", 3000)),
+])
+def test_a_colour_is_a_port_or_an_address(spec, address):
+    assert nginx.color_address(spec) == address
+
+
+@pytest.mark.parametrize("spec", [True, None, "unix:", "host:port", "$upstream", [8001]])
+def test_a_colour_that_is_no_address_is_refused(spec):
+    with pytest.raises(ValueError, match="not a port or an address"):
+        nginx.color_address(spec)
+
+
+def test_a_colour_given_as_an_address_is_matched_as_written():
+    text = "upstream api { server app_green:3000; server app_blue:3000 backup; }"
+    assert nginx.live_color(text, {"blue": "app_blue:3000", "green": "app_green:3000"}) == ("green", "")
+    assert nginx.live_color(text, PORTS)[1] == (
+        "the upstream api names app_green:3000, which is no colour's address (blue: 127.0.0.1:8001, green: 127.0.0.1:8002)")
+    assert nginx.local_port("app_blue:3000") == 0
+    assert nginx.local_port("localhost:8001") == 8001
+    assert nginx.local_port("unix:/run/b.sock") == 0
