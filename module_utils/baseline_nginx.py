@@ -24,6 +24,8 @@ LOOPBACK = "127.0.0.1"
 DEFAULT_PORT = 80
 # The colour marks a switch moves along with the address (as the demo role writes them).
 COLOR_MARK = re.compile(r"\bcolor=([\w-]+)")
+# A host name or an IP address; [IPv6] is checked by ipaddress.
+_HOST = re.compile(r"^[A-Za-z0-9_.:-]+$")
 
 
 class NginxSyntaxError(ValueError):
@@ -78,11 +80,11 @@ def _unescape(raw: str) -> str:
     return "".join(out)
 
 
-def tokenize(text: str) -> list[Token | Comment | str]:
-    """The tokens of nginx's syntax: Token (a word), Comment, or one of ';' '{' '}' as (str, offset, line).
+def tokenize(text: str) -> list[Token | Comment]:
+    """The tokens of nginx's syntax, in order: words and the punctuation ; { } as Token, comments as Comment.
 
-    Punctuation is returned as a Token whose quote is '' and whose value is the character, marked by
-    being one of ';{}' with a span of one; words that read ';' come quoted, so they never clash.
+    Punctuation is an unquoted Token of one character ';', '{' or '}': no word can be one (a word
+    that reads ';' is quoted, and an unquoted word ends before ; and {).
     """
     found: list = []
     i, line, n = 0, 1, len(text)
@@ -214,8 +216,13 @@ def parse_address(text: str) -> Address | None:
         port = rest[1:] if rest.startswith(":") else "" if not rest else None
     else:
         host, _, port = text.partition(":")
-    if not host or port is None or "$" in text or (port and not port.isdigit()):
+    if port is None or (port and not port.isdigit()) or not _HOST.match(host):
         return None
+    if text.startswith("["):
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            return None
     return Address(host.lower(), int(port) if port else DEFAULT_PORT)
 
 

@@ -96,13 +96,14 @@ def test_a_switch_never_leaves_the_new_colour_backup_or_down(entry):
 
 
 def test_a_switch_keeps_the_flags_in_place_and_moves_the_old_colour_to_the_backup():
-    text = "upstream backend {\n  server 127.0.0.1:8001 max_fails=1 fail_timeout=30s;\n  server 127.0.0.1:8002 backup;\n}\n"
+    text = "upstream b {\n  server 127.0.0.1:8001 max_fails=1 fail_timeout=30s;\n  server 127.0.0.1:8002 backup; }"
     assert nginx.switch(text, PORTS, "blue", "green") == (
-        "upstream backend {\n  server 127.0.0.1:8002 max_fails=1 fail_timeout=30s;\n  server 127.0.0.1:8001 backup;\n}\n")
+        "upstream b {\n  server 127.0.0.1:8002 max_fails=1 fail_timeout=30s;\n  server 127.0.0.1:8001 backup; }")
 
 
 def test_a_switch_keeps_the_host_spelling_and_the_quotes():
-    assert nginx.switch('upstream a { server "[::1]:8001"; }', PORTS, "blue", "green") == 'upstream a { server "[::1]:8002"; }'
+    assert nginx.switch('upstream a { server "[::1]:8001"; }', PORTS, "blue", "green") == (
+        'upstream a { server "[::1]:8002"; }')
     assert nginx.switch("upstream a { server localhost; }", {"blue": 80, "green": 8002}, "blue", "green") == (
         "upstream a { server localhost:8002; }")
 
@@ -114,7 +115,8 @@ def test_a_switch_by_a_selector_names_the_other_upstream():
 
 
 @pytest.mark.parametrize(("text", "message"), [
-    ("upstream a { server 127.0.0.1:8001 }", 'unexpected "}" on line 1: the directive "server" is not terminated by ";"'),
+    ("upstream a { server 127.0.0.1:8001 }",
+     'unexpected "}" on line 1: the directive "server" is not terminated by ";"'),
     ("upstream a { server 127.0.0.1:8001;", 'unexpected end of file, expecting ";" or "}"'),
     ("}\n", 'unexpected "}" on line 1'),
     ("upstream a {\n ; }", 'unexpected ";" on line 2'),
@@ -156,7 +158,75 @@ def test_a_colour_given_as_an_address_is_matched_as_written():
     text = "upstream api { server app_green:3000; server app_blue:3000 backup; }"
     assert nginx.live_color(text, {"blue": "app_blue:3000", "green": "app_green:3000"}) == ("green", "")
     assert nginx.live_color(text, PORTS)[1] == (
-        "the upstream api names app_green:3000, which is no colour's address (blue: 127.0.0.1:8001, green: 127.0.0.1:8002)")
+        "the upstream api names app_green:3000, which is no colour's address"
+        " (blue: 127.0.0.1:8001, green: 127.0.0.1:8002)")
     assert nginx.local_port("app_blue:3000") == 0
     assert nginx.local_port("localhost:8001") == 8001
     assert nginx.local_port("unix:/run/b.sock") == 0
+
+
+# /proc of a demo target's nginx (master 52, workers 53 and 54, and systemd), captured with podman exec.
+PROC = CORPUS_DIR / "proc"
+NOW = 1_800_000_000.0
+
+
+def proc_copy(tmp_path, drop=(), titles=None, extra=None):
+    """The captured /proc with processes dropped, retitled ({pid: title}) or added ({pid: (stat, title)})."""
+    import shutil
+
+    root = tmp_path / "proc"
+    shutil.copytree(PROC, root)
+    for pid in drop:
+        shutil.rmtree(root / str(pid))
+    for pid, title in (titles or {}).items():
+        (root / str(pid) / "cmdline").write_bytes(title.encode() + b"\0")
+    for pid, (stat, title) in (extra or {}).items():
+        (root / str(pid)).mkdir()
+        (root / str(pid) / "stat").write_text(stat)
+        (root / str(pid) / "cmdline").write_bytes(title.encode() + b"\0")
+    return str(root)
+
+
+def test_nginx_last_loaded_when_its_current_workers_started():
+    # uptime 1348.72 s; the workers started 131202 ticks (100 a second) after the boot.
+    loaded, why = nginx.nginx_loaded_at(str(PROC), now=NOW)
+    assert (round(loaded, 2), why) == (round(NOW - 1348.72 + 1312.02, 2), "")
+
+
+def test_workers_shutting_down_after_a_reload_are_not_the_last_load(tmp_path):
+    stat = (PROC / "53" / "stat").read_text().replace("53 (nginx)", "61 (nginx)").replace(" 131202 ", " 134000 ")
+    root = proc_copy(tmp_path, titles={53: "nginx: worker process is shutting down",
+                                       54: "nginx: worker process is shutting down"},
+                     extra={61: (stat, "nginx: worker process")})
+    loaded, why = nginx.nginx_loaded_at(root, now=NOW)
+    assert (round(loaded, 2), why) == (round(NOW - 1348.72 + 1340.00, 2), "")
+
+
+@pytest.mark.parametrize(("change", "reason"), [
+    ({"drop": [52, 53, 54]}, "no nginx master process runs (none titled 'nginx: master process' in {root})"),
+    ({"drop": [53, 54]}, "nginx's master process (PID 52) has no current worker process"),
+    ({"extra": {70: ("70 (nginx) S 1 70 70 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 0 0",
+                     "nginx: master process /usr/sbin/nginx -c /etc/nginx/other.conf")}},
+     "several nginx master processes run (PIDs 52, 70)"),
+])
+def test_a_last_load_that_cannot_be_told_says_why(tmp_path, change, reason):
+    root = proc_copy(tmp_path, **change)
+    assert nginx.nginx_loaded_at(root, now=NOW) == (None, reason.format(root=root))
+
+
+def test_an_include_changed_after_the_last_load_is_told(tmp_path):
+    import os
+    import time
+
+    include = tmp_path / "tsh_erp-upstream.conf"
+    include.write_text("upstream tsh_erp { server 127.0.0.1:8002; }\n")
+    loaded_ago_s = 1348.72 - 1312.02
+    os.utime(include, (time.time() - loaded_ago_s - 60,) * 2)
+    before = nginx.include_state(str(include), str(PROC))
+    os.utime(include, (time.time() - loaded_ago_s + 10,) * 2)
+    after = nginx.include_state(str(include), str(PROC))
+    assert (before["changed_after_load"], after["changed_after_load"]) == (False, True)
+    assert after["modified_at"] > after["loaded_at"] and after["loaded_at_error"] == ""
+    missing = nginx.include_state(str(tmp_path / "gone.conf"), str(PROC))
+    assert missing["changed_after_load"] is None
+    assert missing["loaded_at_error"] == f"unable to read {tmp_path / 'gone.conf'}: No such file or directory"
