@@ -230,3 +230,46 @@ def test_an_include_changed_after_the_last_load_is_told(tmp_path):
     missing = nginx.include_state(str(tmp_path / "gone.conf"), str(PROC))
     assert missing["changed_after_load"] is None
     assert missing["loaded_at_error"] == f"unable to read {tmp_path / 'gone.conf'}: No such file or directory"
+
+
+# Any whitespace or none between tokens, and comments wherever a token may start: the same
+# directives and the same colour, whatever the layout.
+SEPARATORS = ["", " ", "\t", "\r\n", "\n", "  \n# a comment; { } 'quote\n", " #\r\n"]
+
+
+def relayout(text, choose):
+    """The text's tokens (comments dropped) joined by separators drawn by choose(needs_space)."""
+    tokens = [t for t in nginx.tokenize(text) if isinstance(t, nginx.Token)]
+
+    def word(t):
+        return t is not None and not any(nginx._is_punct(t, c) for c in ";{}")
+
+    out = []
+    for before, token in zip([None, *tokens], tokens, strict=False):
+        needs_space = (word(before) and word(token)) or (before is not None and bool(before.quote))
+        out.append(choose(needs_space) + text[token.start:token.end])
+    return "".join(out)
+
+
+@pytest.mark.parametrize("entry", COLOURED, ids=ids(COLOURED))
+def test_any_layout_of_a_shape_reads_the_same(entry):
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    text, ports = text_of(entry), ports_of(entry)
+
+    @settings(max_examples=30, deadline=None)
+    @given(st.randoms(use_true_random=False))
+    def check(rng):
+        def choose(needs_space):
+            options = [s for s in SEPARATORS if s] if needs_space else SEPARATORS
+            return rng.choice(options)
+
+        laid_out = relayout(text, choose)
+        assert [(d.name.value, d.words) for d in nginx.walk(nginx.parse(laid_out)[0])] == [
+            (d.name.value, d.words) for d in nginx.walk(nginx.parse(text)[0])]
+        assert nginx.live_color(laid_out, ports, SERVICE) == (entry["color"], "")
+        assert nginx.live_color(nginx.switch(laid_out, ports, entry["color"], OTHER[entry["color"]], SERVICE),
+                                ports, SERVICE) == (OTHER[entry["color"]], "")
+
+    check()
