@@ -537,7 +537,8 @@ def nginx_loaded_at(proc_root: str = "/proc", now: float | None = None) -> tuple
         except (OSError, ValueError, IndexError):
             continue  # a process that ended while we read
     if not masters:
-        return None, f"no nginx master process runs (none titled {MASTER_TITLE!r} in {proc_root})"
+        return None, (f"no nginx master process is seen in {proc_root} (nginx is not running, or {proc_root}"
+                      " hides other users' processes: hidepid)")
     if len(masters) > 1:
         return None, f"several nginx master processes run (PIDs {', '.join(map(str, sorted(masters)))})"
     started = workers.get(masters[0])

@@ -203,7 +203,9 @@ def test_workers_shutting_down_after_a_reload_are_not_the_last_load(tmp_path):
 
 
 @pytest.mark.parametrize(("change", "reason"), [
-    ({"drop": [52, 53, 54]}, "no nginx master process runs (none titled 'nginx: master process' in {root})"),
+    ({"drop": [52, 53, 54]},
+     "no nginx master process is seen in {root} (nginx is not running,"
+     " or {root} hides other users' processes: hidepid)"),
     ({"drop": [53, 54]}, "nginx's master process (PID 52) has no current worker process"),
     ({"extra": {70: ("70 (nginx) S 1 70 70 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 0 0",
                      "nginx: master process /usr/sbin/nginx -c /etc/nginx/other.conf")}},
