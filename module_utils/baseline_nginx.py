@@ -502,8 +502,8 @@ def switch(text: str, color_ports: dict, from_color: str, to_color: str, service
 # down"; the master keeps its start time. So the start of the oldest current worker is the last load.
 WORKER_TITLE = "nginx: worker process"
 MASTER_TITLE = "nginx: master process"
-# Both times are read to 10 ms (clock ticks, /proc/uptime): a file changed this close after a load
-# is not called newer than it.
+# A process's start is known to a clock tick (10 ms): a file changed this close after a load is not
+# called newer than it.
 LOAD_TOLERANCE_S = 0.05
 
 
@@ -517,14 +517,22 @@ def _stat_fields(stat: str) -> list[str]:
     return stat.rpartition(")")[2].split()
 
 
-def nginx_loaded_at(proc_root: str = "/proc", now: float | None = None) -> tuple[float | None, str]:
-    """(epoch seconds, '') of nginx's last configuration load, or (None, why it cannot be told)."""
+def boot_time_s() -> float:
+    """The wall-clock time of the boot, from two clocks read together (/proc/uptime is read to 10 ms
+    only, and reading it apart from the wall clock moves the result on a busy host)."""
+    return time.time() - time.clock_gettime(time.CLOCK_BOOTTIME)
+
+
+def nginx_loaded_at(proc_root: str = "/proc", boot_s: float | None = None) -> tuple[float | None, str]:
+    """(epoch seconds, '') of nginx's last configuration load, or (None, why it cannot be told).
+
+    A process's start time in /proc/PID/stat counts clock ticks since the boot (boot_s, the wall
+    clock's time of the boot, defaults to this host's)."""
     masters: list[int] = []
     workers: dict[int, list[int]] = {}  # master PID -> its current workers' start times in clock ticks
     try:
         entries = [e for e in os.listdir(proc_root) if e.isdigit()]
-        uptime_s = float(_proc_read(os.path.join(proc_root, "uptime")).split()[0])
-    except (OSError, ValueError, IndexError) as e:
+    except OSError as e:
         return None, f"unable to read the processes in {proc_root}: {e}"
     for pid in entries:
         try:
@@ -544,8 +552,8 @@ def nginx_loaded_at(proc_root: str = "/proc", now: float | None = None) -> tuple
     started = workers.get(masters[0])
     if not started:
         return None, f"nginx's master process (PID {masters[0]}) has no current worker process"
-    now = time.time() if now is None else now
-    return now - uptime_s + min(started) / os.sysconf("SC_CLK_TCK"), ""
+    boot_s = boot_time_s() if boot_s is None else boot_s
+    return boot_s + min(started) / os.sysconf("SC_CLK_TCK"), ""
 
 
 def _iso(epoch_s: float | None) -> str | None:
@@ -554,7 +562,7 @@ def _iso(epoch_s: float | None) -> str | None:
     return datetime.fromtimestamp(epoch_s, tz=timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def include_state(path: str, proc_root: str = "/proc") -> dict:
+def include_state(path: str, proc_root: str = "/proc", boot_s: float | None = None) -> dict:
     """When the include was last changed and nginx last loaded its configuration, and whether the
     change came after the load (then the file may not be what nginx serves)."""
     try:
@@ -563,7 +571,7 @@ def include_state(path: str, proc_root: str = "/proc") -> dict:
         modified, modified_error = None, f"unable to read {path}: {e.strerror}"
     else:
         modified_error = ""
-    loaded, loaded_error = nginx_loaded_at(proc_root)
+    loaded, loaded_error = nginx_loaded_at(proc_root, boot_s)
     return {
         "modified_at": _iso(modified),
         "loaded_at": _iso(loaded),

@@ -165,9 +165,10 @@ def test_a_colour_given_as_an_address_is_matched_as_written():
     assert nginx.local_port("unix:/run/b.sock") == 0
 
 
-# /proc of a demo target's nginx (master 52, workers 53 and 54, and systemd), captured with podman exec.
+# /proc of a demo target's nginx (master 52, workers 53 and 54, and systemd), captured with podman exec
+# (its uptime was 1348.72 s); the boot put at a fixed wall-clock time.
 PROC = CORPUS_DIR / "proc"
-NOW = 1_800_000_000.0
+BOOT = 1_800_000_000.0
 
 
 def proc_copy(tmp_path, drop=(), titles=None, extra=None):
@@ -188,9 +189,9 @@ def proc_copy(tmp_path, drop=(), titles=None, extra=None):
 
 
 def test_nginx_last_loaded_when_its_current_workers_started():
-    # uptime 1348.72 s; the workers started 131202 ticks (100 a second) after the boot.
-    loaded, why = nginx.nginx_loaded_at(str(PROC), now=NOW)
-    assert (round(loaded, 2), why) == (round(NOW - 1348.72 + 1312.02, 2), "")
+    # The workers started 131202 ticks (100 a second) after the boot.
+    loaded, why = nginx.nginx_loaded_at(str(PROC), boot_s=BOOT)
+    assert (round(loaded, 2), why) == (round(BOOT + 1312.02, 2), "")
 
 
 def test_workers_shutting_down_after_a_reload_are_not_the_last_load(tmp_path):
@@ -198,8 +199,8 @@ def test_workers_shutting_down_after_a_reload_are_not_the_last_load(tmp_path):
     root = proc_copy(tmp_path, titles={53: "nginx: worker process is shutting down",
                                        54: "nginx: worker process is shutting down"},
                      extra={61: (stat, "nginx: worker process")})
-    loaded, why = nginx.nginx_loaded_at(root, now=NOW)
-    assert (round(loaded, 2), why) == (round(NOW - 1348.72 + 1340.00, 2), "")
+    loaded, why = nginx.nginx_loaded_at(root, boot_s=BOOT)
+    assert (round(loaded, 2), why) == (round(BOOT + 1340.00, 2), "")
 
 
 @pytest.mark.parametrize(("change", "reason"), [
@@ -213,23 +214,22 @@ def test_workers_shutting_down_after_a_reload_are_not_the_last_load(tmp_path):
 ])
 def test_a_last_load_that_cannot_be_told_says_why(tmp_path, change, reason):
     root = proc_copy(tmp_path, **change)
-    assert nginx.nginx_loaded_at(root, now=NOW) == (None, reason.format(root=root))
+    assert nginx.nginx_loaded_at(root, boot_s=BOOT) == (None, reason.format(root=root))
 
 
 def test_an_include_changed_after_the_last_load_is_told(tmp_path):
     import os
-    import time
 
     include = tmp_path / "tsh_erp-upstream.conf"
     include.write_text("upstream tsh_erp { server 127.0.0.1:8002; }\n")
-    loaded_ago_s = 1348.72 - 1312.02
-    os.utime(include, (time.time() - loaded_ago_s - 60,) * 2)
-    before = nginx.include_state(str(include), str(PROC))
-    os.utime(include, (time.time() - loaded_ago_s + 10,) * 2)
-    after = nginx.include_state(str(include), str(PROC))
+    loaded = BOOT + 1312.02
+    os.utime(include, (loaded - 60,) * 2)
+    before = nginx.include_state(str(include), str(PROC), BOOT)
+    os.utime(include, (loaded + 10,) * 2)
+    after = nginx.include_state(str(include), str(PROC), BOOT)
     assert (before["changed_after_load"], after["changed_after_load"]) == (False, True)
     assert after["modified_at"] > after["loaded_at"] and after["loaded_at_error"] == ""
-    missing = nginx.include_state(str(tmp_path / "gone.conf"), str(PROC))
+    missing = nginx.include_state(str(tmp_path / "gone.conf"), str(PROC), BOOT)
     assert missing["changed_after_load"] is None
     assert missing["loaded_at_error"] == f"unable to read {tmp_path / 'gone.conf'}: No such file or directory"
 
