@@ -20,7 +20,7 @@ _MODULE_UTILS = str(Path(__file__).resolve().parents[1] / "module_utils")
 if _MODULE_UTILS not in ansible.module_utils.__path__:
     ansible.module_utils.__path__.append(_MODULE_UTILS)
 
-from ansible.module_utils import baseline_live, baseline_noise, baseline_redis
+from ansible.module_utils import baseline_live, baseline_nginx, baseline_noise, baseline_redis
 
 SCHEMA_VERSION = 1
 
@@ -425,11 +425,43 @@ def _section(result, key):
     return None, result.get("msg") or f"the module returned no {key}"
 
 
-def upstream_color(text, color_ports):
-    """The colour whose local port nginx's upstream include names; '' when none matches."""
+def _upstream_record(upstream):
+    """What the baseline keeps of baseline_facts' upstream result, with the note the report shows
+    next to the live colour when the include changed after nginx last loaded its configuration, or
+    when that could not be told."""
+    if not isinstance(upstream, dict):
+        raise AnsibleFilterError("baseline_record: expected baseline_facts' upstream result as a dict")
+    if not upstream.get("file"):
+        return None
+    kept = {k: upstream.get(k) for k in ("file", "reason", "modified_at", "loaded_at", "changed_after_load")}
+    if upstream.get("changed_after_load"):
+        kept["note"] = (f"the include {upstream['file']} was changed at {upstream['modified_at']}, after nginx last"
+                        f" loaded its configuration at {upstream['loaded_at']}: the file may not be what nginx serves")
+    elif upstream.get("changed_after_load") is None:
+        kept["note"] = (f"whether the include {upstream['file']} changed after nginx last loaded its configuration"
+                        f" could not be told: {upstream.get('loaded_at_error') or 'no reason given'}")
+    else:
+        kept["note"] = ""
+    return kept
+
+
+def upstream_live(text, color_ports, service=""):
+    """{color, reason}: the colour nginx's upstream include sends the service's traffic to, or
+    (color '') the reason it names no single colour, from nginx's syntax (module_utils/baseline_nginx.py).
+
+    color_ports maps each colour to its port on the loopback or to its address (HOST:PORT, unix:PATH).
+    """
+    if not isinstance(color_ports, dict):
+        raise AnsibleFilterError("upstream_live: expected the colour ports as a dict")
+    color, reason = baseline_nginx.live_color(text, color_ports, service)
+    return {"color": color, "reason": reason}
+
+
+def upstream_color(text, color_ports, service=""):
+    """The colour nginx's upstream include sends the service's traffic to; '' when it names no single one."""
     if not isinstance(color_ports, dict):
         raise AnsibleFilterError("upstream_color: expected the colour ports as a dict")
-    return baseline_live.upstream_color(text, color_ports)
+    return baseline_nginx.live_color(text, color_ports, service)[0]
 
 
 def probe_endpoints(endpoints, base_url):
@@ -579,6 +611,7 @@ def baseline_record(results, context):
         if problem:
             problems[section] = problem
     color = context.get("color") or ""
+    upstream = context.get("upstream") or {}
     unit_name = f"{context['service']}-{color}" if color else None
     units = facts.pop("units") or {}
     facts["unit"] = units.get(unit_name) if unit_name else None
@@ -591,7 +624,9 @@ def baseline_record(results, context):
     elif "units" in problems:
         problems["unit"] = problems.pop("units")
     elif facts["unit"] is None:
-        problems["unit"] = "the live colour could not be told from nginx's upstream file; set baseline_color"
+        found = upstream.get("reason")
+        problems["unit"] = ("the live colour could not be told from nginx's upstream file"
+                            + (f" {upstream.get('file')}: {found}" if found else "") + "; set baseline_color")
     on_host = {s: problems.get(s) or problems.get("host") for s in ("unit", "journal", "redis", "postgres")}
 
     summary = baseline_summary(facts)
@@ -625,6 +660,7 @@ def baseline_record(results, context):
                                  if deploy["source"] in ("switch", "rollback") else None),
         "minutes_since_deploy": minutes_since(deployed_at, context["measured_at"]),
         "reachable": reachable,
+        "upstream": _upstream_record(upstream),
         "summary": summary,
         "problems": problems,
         "status": {
@@ -725,6 +761,7 @@ class FilterModule:
             "error_headline": error_headline,
             "add_days": add_days,
             "upstream_color": upstream_color,
+            "upstream_live": upstream_live,
             "probe_endpoints": probe_endpoints,
             "baseline_record": baseline_record,
         }

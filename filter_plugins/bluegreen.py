@@ -8,8 +8,17 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
+import ansible.module_utils
 from ansible.errors import AnsibleFilterError
+
+# The project's module_utils, importable here as in the modules Ansible sends to a host (as in baseline.py).
+_MODULE_UTILS = str(Path(__file__).resolve().parents[1] / "module_utils")
+if _MODULE_UTILS not in ansible.module_utils.__path__:
+    ansible.module_utils.__path__.append(_MODULE_UTILS)
+
+from ansible.module_utils import baseline_nginx
 
 
 def _verdict(checks):
@@ -40,14 +49,19 @@ def gate_endpoints(latency_paths, candidate_base, live_base, health_path, openap
             + [{"name": f"live:{p}", "url": live_base + p} for p in latency_paths])
 
 
-def switch_upstream(text, from_port, to_port, from_color, to_color):
-    """nginx's upstream include with the server of one colour's port moved to the other's."""
-    pattern = re.compile(rf"^(\s*server\s+[^;:\s]+:){int(from_port)}\b", re.MULTILINE)
-    switched, count = pattern.subn(rf"\g<1>{int(to_port)}", text or "")
-    if count != 1:
-        raise AnsibleFilterError(
-            f"switch_upstream: expected one 'server ...:{from_port}' line in the upstream include, found {count}")
-    return re.sub(rf"\bcolor={re.escape(from_color)}\b", f"color={to_color}", switched)
+def switch_upstream(text, color_ports, from_color, to_color, service=""):
+    """nginx's upstream include with the service's traffic moved from one colour to the other.
+
+    Edits nginx's tokens, not lines (module_utils/baseline_nginx.py switch): the selector of an
+    upstream (a proxy_pass, a map's default) names the other colour's upstream, or the two colours'
+    addresses swap places so each keeps the other's flags; the rest of the file is kept.
+    """
+    if not isinstance(color_ports, dict):
+        raise AnsibleFilterError("switch_upstream: expected the colour ports as a dict")
+    try:
+        return baseline_nginx.switch(text or "", color_ports, from_color, to_color, service)
+    except ValueError as e:
+        raise AnsibleFilterError(f"switch_upstream: unable to switch from {from_color} to {to_color}: {e}") from e
 
 
 def _body_json(probe):

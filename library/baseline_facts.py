@@ -30,7 +30,10 @@ options:
     type: str
     required: true
   color_ports:
-    description: "The local port of each colour's app, for example C({blue: 8001, green: 8002})."
+    description:
+      - "Where each colour's app listens: its port on the loopback, for example C({blue: 8001, green: 8002}),
+        or its address as nginx's C(server) names it (C(HOST:PORT), C([IPV6]:PORT), C(unix:PATH))."
+      - A port matches a server at C(127.0.0.1), C(localhost) or C([::1]) on that port.
     type: dict
     required: true
   color:
@@ -39,10 +42,16 @@ options:
     default: auto
   upstream_file:
     description:
-      - nginx's include that names the live colour, by a C(server HOST:PORT;) line whose port
-        is one colour's in O(color_ports). Required when O(color=auto).
-      - When it cannot be read or names no single colour, the live colour is empty and the parts
-        that need it (the journal, the local probe) are skipped.
+      - nginx's include that names the live colour, read as nginx reads its syntax (comments,
+        quotes, any whitespace or none, CRLF). Required when O(color=auto).
+      - The service's upstream is the one named O(service), else the one a C(proxy_pass) (or a
+        C(map)'s default) of the file names, else the only one naming a colour; a direct
+        C(proxy_pass http://HOST:PORT) does as well. Its C(backup) and C(down) servers are not live.
+      - When it cannot be read or names no single colour, the live colour is empty, RV(upstream.reason)
+        says what the file names, and the parts that need the colour (the journal, the local probe)
+        are skipped.
+      - Also tells whether the file was changed after nginx last loaded its configuration
+        (RV(upstream.changed_after_load)).
     type: path
   switch_file:
     description:
@@ -185,10 +194,56 @@ color:
   type: str
   sample: green
 local_port:
-  description: The live colour's local port from O(color_ports); V(0) without a live colour.
+  description:
+    - The live colour's port on the loopback from O(color_ports); V(0) without a live colour, or when
+      the colour listens on a unix socket or another host (then it is not probed locally).
   returned: always
   type: int
   sample: 8002
+upstream:
+  description: What O(upstream_file) says and when it changed, against when nginx last loaded its configuration.
+  returned: always
+  type: dict
+  sample: {"file": "/etc/nginx/tsh_erp-upstream.conf", "reason": "", "modified_at": "2026-11-29T17:58:03.120Z",
+           "loaded_at": "2026-11-29T17:58:03.410Z", "loaded_at_error": "", "changed_after_load": false}
+  contains:
+    file:
+      description: The include read; null without O(upstream_file).
+      returned: always
+      type: str
+      sample: /etc/nginx/tsh_erp-upstream.conf
+    reason:
+      description:
+        - With O(color=auto), why the file names no single colour (what it found); empty when it does.
+      returned: always
+      type: str
+      sample: the upstream tsh_erp names 127.0.0.1:8001 and 127.0.0.1:8002, both live
+    modified_at:
+      description: When the file was last changed (its mtime, UTC, to the millisecond); null when it cannot be read.
+      returned: always
+      type: str
+      sample: "2026-11-29T17:58:03.120Z"
+    loaded_at:
+      description:
+        - "When nginx last loaded its configuration (UTC, to 10 ms): the start of its oldest current
+          worker process, since a reload starts new workers while the master keeps its start time;
+          null when it cannot be told."
+      returned: always
+      type: str
+      sample: "2026-11-29T17:58:03.410Z"
+    loaded_at_error:
+      description: Why RV(upstream.modified_at) or RV(upstream.loaded_at) is null; empty when both are known.
+      returned: always
+      type: str
+      sample: ""
+    changed_after_load:
+      description:
+        - "True when the file was changed after nginx last loaded its configuration (by more than
+          50 ms, the two readings' precision): the file may not be what nginx serves. Null when
+          either time is unknown."
+      returned: always
+      type: bool
+      sample: false
 units:
   description: The units of every colour, as M(systemd_unit_facts) registers them.
   returned: always
@@ -370,7 +425,8 @@ import pwd
 
 from ansible.module_utils.baseline_history import HistoryError, history_argument_spec, read_history
 from ansible.module_utils.baseline_journal import journal_argument_spec, read_journal_errors
-from ansible.module_utils.baseline_live import endpoints_under, epoch_us, switch_record, upstream_color
+from ansible.module_utils.baseline_live import endpoints_under, epoch_us, switch_record
+from ansible.module_utils.baseline_nginx import color_addresses, include_state, live_color, local_port
 from ansible.module_utils.baseline_parts import postgres_run_as, run_part
 from ansible.module_utils.baseline_postgres import (
     POSTGRES_MUTUALLY_EXCLUSIVE,
@@ -423,13 +479,29 @@ def get_argument_spec() -> dict:
 REQUIRED_IF = [("color", "auto", ("upstream_file",))]
 
 
-def read_text(path: str) -> str:
-    """The file's text; '' when it cannot be read (the live colour is then unknown)."""
+def read_text(path: str) -> tuple[str | None, str]:
+    """(the file's text, '') or (None, why it cannot be read); newlines are kept as written (CRLF)."""
     try:
-        with open(path, encoding="utf-8", errors="replace") as upstream:
-            return upstream.read()
-    except OSError:
-        return ""
+        with open(path, encoding="utf-8", errors="replace", newline="") as upstream:
+            return upstream.read(), ""
+    except OSError as e:
+        return None, f"unable to read {path}: {e.strerror}"
+
+
+def read_upstream(params: dict) -> tuple[str, dict]:
+    """The colour to measure, and what the upstream file says (the reason when it names no single colour)."""
+    path = params["upstream_file"]
+    color, reason = params["color"], ""
+    if color == "auto":
+        text, reason = read_text(path)
+        if text is not None:
+            color, reason = live_color(text, params["color_ports"], params["service"])
+        else:
+            color = ""
+    state = include_state(path) if path else {
+        "modified_at": None, "loaded_at": None, "loaded_at_error": "no upstream_file given",
+        "changed_after_load": None}
+    return color, {"file": path, "reason": reason, **state}
 
 
 def read_switch(path: str | None) -> dict:
@@ -472,15 +544,18 @@ def read_postgres(module, options: dict | None) -> dict:
 def main():
     module = AnsibleModule(argument_spec=get_argument_spec(), required_if=REQUIRED_IF, supports_check_mode=True)
     params = module.params
+    ports = params["color_ports"]
     try:
-        ports = {color: int(port) for color, port in params["color_ports"].items()}
-    except (TypeError, ValueError):
-        module.fail_json(msg=f"argument 'color_ports' must map each colour to a port number: {params['color_ports']}")
-    color = params["color"] if params["color"] != "auto" else upstream_color(read_text(params["upstream_file"]), ports)
-    port = ports.get(color, 0)
+        color_addresses(ports)
+    except ValueError as e:
+        module.fail_json(msg=f"argument 'color_ports' must map each colour to a port or an address"
+                             f" (HOST:PORT, unix:PATH): {e}")
+    color, upstream = read_upstream(params)
+    port = local_port(ports[color]) if color in ports else 0
     service, timeout = params["service"], params["timeout"]
 
-    result = {"color": color, "local_port": port, "switch": read_switch(params["switch_file"])}
+    result = {"color": color, "local_port": port, "upstream": upstream,
+              "switch": read_switch(params["switch_file"])}
     switch = result["switch"].get("switch") or {}
     traffic_since_us = params["journal_traffic_since_us"]
     if traffic_since_us is None and color and switch.get("found") and switch.get("to") == color:

@@ -1,8 +1,8 @@
-"""The live colour of a blue/green pair, its endpoints and its last switch: pure helpers, standard library only.
+"""The live colour's endpoints and its last blue/green switch: pure helpers, standard library only.
 
-Shared by the baseline_facts module (on the target) and the role's filters upstream_color,
-probe_endpoints and baseline_record (filter_plugins/baseline.py, on the controller, which puts
-module_utils on its import path).
+Shared by the baseline_facts module (on the target) and the role's filters probe_endpoints and
+baseline_record (filter_plugins/baseline.py, on the controller, which puts module_utils on its
+import path). The live colour itself is read from nginx's include by module_utils/baseline_nginx.py.
 """
 
 from __future__ import annotations
@@ -10,15 +10,6 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime, timedelta, timezone
-
-_UPSTREAM_SERVER = re.compile(r"^\s*server\s+[^;:\s]+:(\d+)", re.MULTILINE)
-
-
-def upstream_color(text: str | None, color_ports: dict) -> str:
-    """The colour whose local port nginx's upstream include names; '' when none or several match."""
-    servers = _UPSTREAM_SERVER.findall(text or "")
-    live = [color for color, port in sorted(color_ports.items()) if str(port) in servers]
-    return live[0] if len(live) == 1 else ""
 
 
 def endpoints_under(endpoints: list, base_url: str) -> list:

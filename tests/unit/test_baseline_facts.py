@@ -222,3 +222,41 @@ def test_the_journal_counts_the_errors_since_the_switch_to_the_live_colour(tmp_p
     found = result["journal"]["journal_errors"]
     assert outcome == "exit" and found["error_count"] == 12
     assert found["error_events_since_traffic"] == since_traffic
+
+
+def test_the_reason_is_returned_when_the_upstream_file_names_no_single_colour(tmp_path):
+    upstream = tmp_path / "upstream.conf"
+    upstream.write_bytes(b"upstream tsh_erp {\r\n  server 127.0.0.1:8001;\r\n  server localhost:8002;\r\n}\r\n")
+    args = {"service": "tsh_erp", "color_ports": {"blue": 8001, "green": 8002}, "upstream_file": str(upstream)}
+    outcome, result, _ = run_main(args, (command_is("systemctl"), (1, "", "down")))
+    assert (outcome, result["color"], result["local_port"]) == ("exit", "", 0)
+    assert result["upstream"]["file"] == str(upstream)
+    assert result["upstream"]["reason"] == "the upstream tsh_erp names 127.0.0.1:8001 and localhost:8002, both live"
+    assert result["upstream"]["modified_at"].endswith("Z")
+    assert result["journal"] == {"skipped": True}
+
+
+def test_an_unreadable_upstream_file_is_the_reason():
+    args = {"service": "tsh_erp", "color_ports": {"blue": 8001, "green": 8002}, "upstream_file": "/nonexistent/u.conf"}
+    outcome, result, _ = run_main(args, (command_is("systemctl"), (1, "", "down")))
+    assert outcome == "exit"
+    assert result["upstream"]["reason"] == "unable to read /nonexistent/u.conf: No such file or directory"
+    assert (result["upstream"]["modified_at"], result["upstream"]["changed_after_load"]) == (None, None)
+
+
+def test_a_colour_on_a_unix_socket_is_read_and_not_probed_locally(tmp_path):
+    upstream = tmp_path / "upstream.conf"
+    upstream.write_text("upstream app_server { server unix:/run/tsh_erp-green.sock fail_timeout=0; }\n")
+    args = {"service": "tsh_erp", "upstream_file": str(upstream),
+            "color_ports": {"blue": "unix:/run/tsh_erp-blue.sock", "green": "unix:/run/tsh_erp-green.sock"},
+            "probe": {"endpoints": [{"name": "Health", "path": "/health"}]}}
+    outcome, result, _ = run_main(args, (command_is("systemctl"), (1, "", "down")))
+    assert (outcome, result["color"], result["local_port"]) == ("exit", "green", 0)
+    assert result["http_local"] == {"skipped": True}
+
+
+def test_a_colour_that_is_no_port_nor_address_fails_the_run():
+    outcome, result, _ = run_main({**ARGS, "color_ports": {"blue": 8001, "green": "8002/tcp"}})
+    assert outcome == "fail"
+    assert result["msg"] == ("argument 'color_ports' must map each colour to a port or an address"
+                             " (HOST:PORT, unix:PATH): not a port or an address: '8002/tcp'")

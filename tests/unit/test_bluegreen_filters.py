@@ -10,15 +10,28 @@ F = FilterModule().filters()
 UPSTREAM = "upstream tsh_erp {\n    server 127.0.0.1:8002; # color=green\n    keepalive 16;\n}\n"
 
 
+PORTS = {"blue": 8001, "green": 8002}
+
+
 def test_switch_upstream_moves_the_port_and_the_colour_mark():
-    switched = F["switch_upstream"](UPSTREAM, 8002, 8001, "green", "blue")
+    switched = F["switch_upstream"](UPSTREAM, PORTS, "green", "blue", "tsh_erp")
     assert switched == UPSTREAM.replace("8002; # color=green", "8001; # color=blue")
-    assert F["switch_upstream"](switched, 8001, 8002, "blue", "green") == UPSTREAM
+    assert F["switch_upstream"](switched, PORTS, "blue", "green", "tsh_erp") == UPSTREAM
 
 
-def test_switch_upstream_refuses_a_file_without_the_live_port():
-    with pytest.raises(AnsibleFilterError, match=r"expected one 'server \.\.\.:8001' line .* found 0"):
-        F["switch_upstream"](UPSTREAM, 8001, 8002, "blue", "green")
+def test_switch_upstream_refuses_a_file_whose_live_colour_is_not_the_one_to_leave():
+    with pytest.raises(AnsibleFilterError, match=r"^switch_upstream: unable to switch from blue to green:"
+                                                 r" the file's live colour is green, not blue$"):
+        F["switch_upstream"](UPSTREAM, PORTS, "blue", "green")
+
+
+def test_switch_upstream_says_what_the_file_names_when_no_colour_is_live():
+    both = "upstream tsh_erp { server 127.0.0.1:8001; server 127.0.0.1:8002; }"
+    with pytest.raises(AnsibleFilterError, match=r"the upstream tsh_erp names 127.0.0.1:8001 and 127.0.0.1:8002,"
+                                                 r" both live$"):
+        F["switch_upstream"](both, PORTS, "blue", "green")
+    with pytest.raises(AnsibleFilterError, match="switch_upstream: expected the colour ports as a dict"):
+        F["switch_upstream"](UPSTREAM, [8001, 8002], "green", "blue")
 
 
 def test_other_color():

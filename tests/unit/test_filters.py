@@ -259,6 +259,15 @@ def test_upstream_color(text, color):
     assert F["upstream_color"](text, {"blue": 8001, "green": 8002}) == color
 
 
+def test_upstream_live_gives_the_reason_with_the_colour():
+    assert F["upstream_live"]("upstream app { server 127.0.0.1:8002; }", {"blue": 8001, "green": 8002}) == {
+        "color": "green", "reason": ""}
+    assert F["upstream_live"]("upstream tsh_erp { server 127.0.0.1:8001", {"blue": 8001, "green": 8002}) == {
+        "color": "", "reason": 'the file is not valid nginx syntax: unexpected end of file, expecting ";" or "}"'}
+    with pytest.raises(AnsibleFilterError, match="upstream_live: expected the colour ports as a dict"):
+        F["upstream_live"]("", [8001])
+
+
 def test_minutes_since_and_add_days():
     assert F["minutes_since"]("2025-11-05T15:41:00+00:00", "2025-11-05T15:48:30Z") == 7
     assert F["minutes_since"](None, "2025-11-05T15:48:30Z") is None

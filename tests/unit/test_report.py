@@ -90,9 +90,22 @@ def journal_cut():
     return found
 
 
+# baseline_facts' upstream result: the include named both colours live; or it was changed after nginx's last load.
+UPSTREAM_BOTH_LIVE = {
+    "file": "/etc/nginx/tsh_erp-upstream.conf",
+    "reason": "the upstream tsh_erp names 127.0.0.1:8001 and 127.0.0.1:8002, both live",
+    "modified_at": "2026-11-29T18:10:04.512Z", "loaded_at": "2026-11-29T18:10:04.730Z", "loaded_at_error": "",
+    "changed_after_load": False}
+UPSTREAM_CHANGED = {
+    "file": "/etc/nginx/tsh_erp-upstream.conf", "reason": "",
+    "modified_at": "2026-11-29T18:12:41.207Z", "loaded_at": "2026-11-29T17:58:03.410Z", "loaded_at_error": "",
+    "changed_after_load": True}
+
 CASES = {
     "healthy": lambda: (results(), context()),
     "journal_cut": lambda: (results(journal=journal_cut()), context()),
+    "live_colour_unknown": lambda: (results(journal={"skipped": True}), context(color="", upstream=UPSTREAM_BOTH_LIVE)),
+    "include_changed_after_load": lambda: (results(), context(upstream=UPSTREAM_CHANGED)),
     "second_run": lambda: (results(), context(
         measured_at="2026-11-30T18:16:00Z",
         history=[baseline_record(results(), context())],
@@ -260,3 +273,30 @@ def test_a_partial_pass_is_marked_next_to_each_count_and_in_the_baseline(case, q
     assert written["key_patterns"]["qualifier"] == qualifier
     assert written["key_patterns"]["exact"] is False
     assert all(p["at_least"] for p in written["key_patterns"]["patterns"])
+
+
+def test_the_reason_the_live_colour_could_not_be_told_is_in_the_report():
+    found, ctx = CASES["live_colour_unknown"]()
+    record = baseline_record(found, ctx)
+    assert record["problems"]["unit"] == (
+        "the live colour could not be told from nginx's upstream file /etc/nginx/tsh_erp-upstream.conf:"
+        " the upstream tsh_erp names 127.0.0.1:8001 and 127.0.0.1:8002, both live; set baseline_color")
+    assert record["upstream"]["note"] == ""
+
+
+def test_an_include_changed_after_nginx_loaded_it_is_said_next_to_the_live_colour():
+    found, ctx = CASES["include_changed_after_load"]()
+    report = render("report.md.j2", baseline_record(found, ctx))
+    service, note = report.split("\n")[6:8]  # after the title, date, time, deploy and environment
+    assert service == "**Service:** tsh_erp-green (green)"
+    assert note == ("**Upstream include:** ⚠️ the include /etc/nginx/tsh_erp-upstream.conf was changed at"
+                    " 2026-11-29T18:12:41.207Z, after nginx last loaded its configuration at 2026-11-29T17:58:03.410Z:"
+                    " the file may not be what nginx serves")
+
+
+def test_an_unknown_last_load_is_said_with_its_reason():
+    found, ctx = results(), context(upstream=dict(UPSTREAM_CHANGED, loaded_at=None, changed_after_load=None,
+                                                  loaded_at_error="no nginx master process runs"))
+    assert baseline_record(found, ctx)["upstream"]["note"] == (
+        "whether the include /etc/nginx/tsh_erp-upstream.conf changed after nginx last loaded its configuration"
+        " could not be told: no nginx master process runs")
