@@ -398,7 +398,8 @@ def minutes_since(then, now):
     if not then or not now:
         return None
     start, end = (datetime.fromisoformat(str(t).replace("Z", "+00:00")) for t in (then, now))
-    return math.floor((end - start).total_seconds() / 60)
+    # A unit that (re)started while the run measured it started after the run's clock was read: 0, not -1.
+    return max(0, math.floor((end - start).total_seconds() / 60))
 
 
 def add_days(when, days):

@@ -271,6 +271,8 @@ def test_upstream_live_gives_the_reason_with_the_colour():
 def test_minutes_since_and_add_days():
     assert F["minutes_since"]("2025-11-05T15:41:00+00:00", "2025-11-05T15:48:30Z") == 7
     assert F["minutes_since"](None, "2025-11-05T15:48:30Z") is None
+    # The unit restarted a second after the run read its clock: 0 minutes, never -1.
+    assert F["minutes_since"]("2025-11-05T15:48:31Z", "2025-11-05T15:48:30Z") == 0
     assert F["add_days"]("2025-11-05T15:41:00+00:00", 7) == "2025-11-12"
 
 
