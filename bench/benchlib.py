@@ -27,6 +27,8 @@ VENV_BIN = PROJECT / ".venv" / "bin"
 TARGET_SCRIPT = PROJECT / "testbed" / "target"
 DEMO_GROUP_VARS = PROJECT / "inventory" / "demo" / "group_vars" / "erp.yml"
 CALLBACK_PLUGINS = PROJECT / "bench" / "callback_plugins"
+CONTAINERS_CONF = str(PROJECT / "testbed" / "containers.conf")
+TARGET_PYTHON = "/usr/bin/python3"  # the demo image's Python, which the bench scripts wrap on the target
 # testbed/target names the container of target NAME with this prefix (DEMO_CONTAINER_PREFIX there too).
 CONTAINER_PREFIX = os.environ.get("DEMO_CONTAINER_PREFIX", "deploy-baseline-")
 

@@ -34,7 +34,9 @@ import tempfile
 from pathlib import Path
 
 from benchlib import (
+    CONTAINERS_CONF,
     PROJECT,
+    TARGET_PYTHON,
     TARGET_SCRIPT,
     Row,
     ansible_env,
@@ -51,8 +53,6 @@ from benchlib import (
 GOAL_RATIO = 1.2
 GOAL_MEMORY_MB = 60
 INSTRUMENT = "/tmp/deploy-baseline-bench-journal"
-TARGET_PYTHON = "/usr/bin/python3"
-CONTAINERS_CONF = str(PROJECT / "testbed" / "containers.conf")
 BUSY_APP = PROJECT / "tests" / "fixtures" / "journal" / "busy_app.py"
 SEED_UNIT = "journal-seed"
 PATTERNS = ["Traceback", "ERROR", "CRITICAL"]

@@ -34,7 +34,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchlib import (
+    CONTAINERS_CONF,
     PROJECT,
+    TARGET_PYTHON,
     Row,
     ansible_env,
     container_name,
@@ -53,8 +55,6 @@ from benchlib import (
 GOAL_MEMORY_MB = 60
 GOAL_CPU_S = 0.5
 INSTRUMENT = "/tmp/deploy-baseline-bench"
-TARGET_PYTHON = "/usr/bin/python3"
-CONTAINERS_CONF = str(PROJECT / "testbed" / "containers.conf")
 # What the measured services themselves write while they answer the baseline's questions.
 # /dev/shm/PostgreSQL.*: the server's dynamic shared memory, which its backends write while they answer.
 SERVICES_WRITE = re.compile(r"^/var/lib/(postgresql/\d+/main|redis)(/|$)|^/var/log/(nginx|postgresql|redis)(/|$)"
