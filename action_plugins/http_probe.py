@@ -7,17 +7,15 @@ Any other task (a probe from a host, or one with become or environment) runs the
 
 from __future__ import annotations
 
+import runpy
 from pathlib import Path
 
-import ansible.module_utils
 from ansible.module_utils.common.parameters import remove_values
 from ansible.plugins.action import ActionBase
 from ansible.utils.vars import merge_hash
 
 # The project's module_utils, importable here as in the modules Ansible sends to a host.
-_MODULE_UTILS = str(Path(__file__).resolve().parents[1] / "module_utils")
-if _MODULE_UTILS not in ansible.module_utils.__path__:
-    ansible.module_utils.__path__.append(_MODULE_UTILS)
+runpy.run_path(str(Path(__file__).resolve().parents[1] / "module_utils" / "on_controller.py"))
 
 from ansible.module_utils.baseline_probe import probe_argument_spec, probe_endpoints
 

@@ -27,6 +27,7 @@ Keep runs short on a shared machine: the defaults take about 3 x 2 x 5 s.
 import argparse
 import re
 import resource
+import runpy
 import shutil
 import statistics
 import subprocess
@@ -36,9 +37,7 @@ from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT / "library"))
-import ansible.module_utils  # the project's module_utils join Ansible's package below
-
-ansible.module_utils.__path__.append(str(PROJECT / "module_utils"))
+runpy.run_path(str(PROJECT / "module_utils" / "on_controller.py"))
 import http_load
 from ansible.module_utils.baseline_http import parse_resolve, parse_url, route_for
 from benchlib import Row, verdict, write_rows

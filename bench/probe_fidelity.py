@@ -24,14 +24,13 @@ or against any local server, e.g. ``--url http://127.0.0.1:8002/health``.
 """
 
 import argparse
+import runpy
 import statistics
 import subprocess
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent.parent
-import ansible.module_utils  # the project's module_utils join Ansible's package below
-
-ansible.module_utils.__path__.append(str(PROJECT / "module_utils"))
+runpy.run_path(str(PROJECT / "module_utils" / "on_controller.py"))
 from ansible.module_utils.baseline_http import parse_resolve, percentile, tls_context
 from ansible.module_utils.baseline_probe import probe_endpoint
 from benchlib import Row, verdict, write_rows

@@ -8,17 +8,15 @@ from __future__ import annotations
 
 import math
 import re
+import runpy
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import ansible.module_utils
 from ansible.errors import AnsibleFilterError
 
 # The project's module_utils, importable here as in the modules Ansible sends to a host: the live
 # colour and the endpoints under a URL, as the baseline_facts module reads them.
-_MODULE_UTILS = str(Path(__file__).resolve().parents[1] / "module_utils")
-if _MODULE_UTILS not in ansible.module_utils.__path__:
-    ansible.module_utils.__path__.append(_MODULE_UTILS)
+runpy.run_path(str(Path(__file__).resolve().parents[1] / "module_utils" / "on_controller.py"))
 
 from ansible.module_utils import baseline_live, baseline_nginx, baseline_noise, baseline_redis
 

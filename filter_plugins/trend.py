@@ -16,18 +16,16 @@ from __future__ import annotations
 
 import math
 import re
+import runpy
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
-import ansible.module_utils
 import yaml
 from ansible.errors import AnsibleFilterError
 
 # The project's module_utils, importable here as in the modules Ansible sends to a host.
-_MODULE_UTILS = str(Path(__file__).resolve().parents[1] / "module_utils")
-if _MODULE_UTILS not in ansible.module_utils.__path__:
-    ansible.module_utils.__path__.append(_MODULE_UTILS)
+runpy.run_path(str(Path(__file__).resolve().parents[1] / "module_utils" / "on_controller.py"))
 
 from ansible.module_utils import baseline_noise
 

@@ -1,6 +1,7 @@
 """Make the project's module_utils and modules importable as Ansible loads them."""
 
 import os
+import runpy
 import sys
 from pathlib import Path
 
@@ -9,10 +10,9 @@ PROJECT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("ANSIBLE_FILTER_PLUGINS", str(PROJECT / "filter_plugins"))
 os.environ.setdefault("ANSIBLE_HOME", str(PROJECT / ".ansible"))
 
-import ansible.module_utils
 import pytest
 
-ansible.module_utils.__path__.append(str(PROJECT / "module_utils"))
+runpy.run_path(str(PROJECT / "module_utils" / "on_controller.py"))
 sys.path.insert(0, str(PROJECT / "library"))
 sys.path.insert(0, str(PROJECT / "filter_plugins"))
 
