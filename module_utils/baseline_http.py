@@ -7,7 +7,8 @@ this file speaks HTTP/1.1 itself over ``socket`` and ``ssl``: it must see each p
 
 What is here:
 
-- the options both modules share (``shared_argument_spec``);
+- the options both modules share (``request_argument_spec``, ``connection_argument_spec``),
+  the masking of credential-like headers and the message of an unexpected status;
 - URL parsing and the ``resolve`` rules that send a URL's request to a chosen address and port
   while keeping its host name for SNI and the Host header (curl's ``--resolve`` and
   ``--connect-to``);
@@ -50,7 +51,18 @@ _DIGITS = re.compile(r"[0-9]+")
 _HEX_DIGITS = re.compile(rb"[0-9A-Fa-f]+")
 
 
-def shared_argument_spec() -> dict:
+def request_argument_spec() -> dict:
+    """Options of one request: what to send and which statuses count as success."""
+    return dict(
+        url=dict(type="str", required=True),
+        method=dict(type="str", default="GET", choices=list(METHODS)),
+        status_code=dict(type="list", elements="int", default=[200]),
+        headers=dict(type="dict", default={}, no_log=False),  # masked by name: see hide_secret_headers
+        body=dict(type="str"),
+    )
+
+
+def connection_argument_spec() -> dict:
     """Options of every module that sends HTTP requests: how to reach and trust the server."""
     return dict(
         timeout_s=dict(type="float", default=10.0, aliases=["timeout"]),
@@ -69,6 +81,17 @@ def secret_header_values(headers: dict | None) -> list[str]:
         if secret and value not in (None, ""):
             secrets.append(str(value))
     return secrets
+
+
+def hide_secret_headers(module, headers: dict | None) -> None:
+    """Mask the values of credential-like headers in the module's output, as for a no_log option."""
+    module.no_log_values.update(secret_header_values(headers))
+
+
+def status_error_msg(method: str, url: str, status: int, reason: str, expected) -> str:
+    """Why a response with an unexpected status failed: "GET URL answered 503 Busy, expected 200"."""
+    answer = f"{status} {reason}".strip()
+    return f"{method} {url} answered {answer}, expected {', '.join(str(code) for code in expected)}"
 
 
 def ms(seconds: float) -> float:
@@ -270,6 +293,13 @@ def tls_context(validate_certs: bool, ca_path: str | None = None) -> ssl.SSLCont
     return context
 
 
+def client_context(params: dict, targets) -> ssl.SSLContext | None:
+    """The TLS context of connection_argument_spec's options, or None when no target is https."""
+    if not any(target.scheme == "https" for target in targets):
+        return None
+    return tls_context(params["validate_certs"], params.get("ca_path"))
+
+
 # ---------------------------------------------------------------------------------------------
 # HTTP/1.1 messages
 
@@ -290,6 +320,28 @@ def build_request(method: str, target: Target, headers: dict | None = None, body
         lines.append(f"Content-Length: {len(body)}")
     head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
     return head + (body or b"")
+
+
+@dataclass(frozen=True)
+class Request:
+    """One request ready to send: its target, where it goes and its bytes."""
+
+    target: Target
+    route: Route
+    data: bytes
+    head_request: bool  # a response to HEAD has no body, whatever its headers say
+
+
+def prepare_request(options: dict, rules: dict[tuple[str, int], tuple[str, int]]) -> Request:
+    """The request that options of request_argument_spec describe, routed by the resolve rules.
+
+    ValueError names what is wrong with the URL.
+    """
+    target = parse_url(options["url"])
+    body = options["body"].encode("utf-8") if options.get("body") is not None else None
+    return Request(target=target, route=route_for(target, rules),
+                   data=build_request(options["method"], target, options["headers"], body),
+                   head_request=options["method"] == "HEAD")
 
 
 class ResponseParser:
