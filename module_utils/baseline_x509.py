@@ -1,8 +1,5 @@
-"""A small reader of DER X.509 certificates: subject, issuer, validity and DNS/IP names.
-
-The TLS handshake gives the peer's certificate in DER whether or not it was verified, whereas
-``SSLSocket.getpeercert()`` is empty for an unverified one; reading the DER here gives one code path
-for both. Only the standard library is used: this code runs where the module runs.
+"""A small reader of DER X.509 certificates (subject, issuer, validity, DNS and IP names) for the
+TLS facts of http_probe. Only the standard library is used: this code runs where the module runs.
 """
 
 from __future__ import annotations
