@@ -25,9 +25,8 @@ description:
   - Times come from a monotonic clock (C(time.perf_counter)), in milliseconds rounded to 3 decimals.
     Percentiles are nearest-rank (the smallest sample that the given share of samples are at or
     below), so each is a latency that was observed.
-  - The values of headers that may hold credentials (C(Authorization), C(Proxy-Authorization),
-    C(Cookie), and any header whose name contains C(token), C(key), C(secret), C(password), C(auth)
-    or C(session)) are masked in the module's output, as for a C(no_log) option.
+  - When O(validate_certs=false), the certificate's subject, issuer and expiry are still reported,
+    with RV(http_probe[].tls.verified=false).
 version_added: "0.1.0"
 author:
   - deploy-baseline contributors
@@ -65,7 +64,7 @@ options:
       headers:
         description:
           - Request headers. Host, User-Agent and Accept are sent unless given here.
-          - Values of credential-like headers are masked in the output (see the description).
+          - Values of credential-like headers are masked in the output (see the notes).
         type: dict
         default: {}
       body:
@@ -86,39 +85,10 @@ options:
         in RV(http_probe[].warm.connections).
     type: int
     default: 20
-  timeout_s:
-    description:
-      - Time limit, in seconds, for opening a connection (resolve, connect, handshake) and,
-        separately, for each request and its whole response.
-      - Name resolution by the system resolver cannot be interrupted; use O(resolve) with an
-        address to avoid it.
-    type: float
-    default: 10.0
-    aliases: [timeout]
-  validate_certs:
-    description:
-      - Verify the server's certificate and host name. When V(false), the certificate's subject,
-        issuer and expiry are still reported, with RV(http_probe[].tls.verified=false).
-    type: bool
-    default: true
-  ca_path:
-    description:
-      - PEM file of the certificate authorities to trust instead of the system's, when
-        O(validate_certs=true). For a self-signed server, this can be the server's certificate.
-    type: path
-  resolve:
-    description:
-      - Send requests for a host and port to another address, keeping the URL's host name for SNI
-        and the Host header, as curl's C(--resolve HOST:PORT:ADDRESS). With a fourth field,
-        C(HOST:PORT:ADDRESS:PORT2), they go to another port too, as curl's C(--connect-to); this is
-        how one colour of a blue/green pair is probed before it takes traffic.
-      - An IPv6 address is written in brackets, for example C(erp.demo.test:443:[::1]).
-    type: list
-    elements: str
-    default: []
+extends_documentation_fragment:
+  - baseline_http
 notes:
   - Supports check mode; the module only reads and always returns C(changed=false).
-  - HTTP/2 is not spoken; TLS offers only C(http/1.1) by ALPN.
   - The I(cold) phases are durations of each phase, not curl's cumulative times, so
     C(dns_ms + connect_ms + tls_ms + ttfb_ms <= total_ms). curl's C(time_total) compares with
     RV(http_probe[].cold.total_ms).

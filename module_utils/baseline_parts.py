@@ -1,9 +1,11 @@
-"""Running several fact modules' readings in one module run, each part isolated from the others.
+"""The one stand-in for the AnsibleModule that a module's reading runs with outside its own module run.
 
-The baseline_facts module calls the read_* functions of the other modules' module_utils with a
-Part in place of the AnsibleModule: the Part has the part's own params and warnings, runs
-commands through the real module, and turns the part's fail_json into PartFailed, so that one
-part's failure ends that part only. Only the standard library and module_utils are used.
+A read_* function (or probe_endpoints) takes a Part in place of the AnsibleModule: the Part has the
+part's own params and warnings, and turns the part's fail_json into PartFailed, so that one part's
+failure ends that part only. The baseline_facts module runs several fact modules' readings in one
+module run, each as a Part of the real module, whose commands it runs through that module; the
+http_probe action plugin runs the probe in the controller's process as a Part of no module. Only
+the standard library and module_utils are used.
 """
 
 from __future__ import annotations
@@ -29,27 +31,23 @@ class PartFailed(Exception):
 class Part:
     """What a read_* function uses of an AnsibleModule, for one part of a combined run.
 
-    run_as names a user to run the part's commands as, with `runuser -u USER --` (the module
-    must run as root); None runs them as the module's user.
+    module is the real AnsibleModule, or None where there is none (an action plugin in the
+    controller's process): then check_mode is the task's, the part keeps its own no_log_values,
+    and it has no commands to run. run_as names a user to run the part's commands as, with
+    `runuser -u USER --` (the module must run as root); None runs them as the module's user.
     """
 
-    def __init__(self, module, params: dict, run_as: str | None = None):
+    def __init__(self, module, params: dict, run_as: str | None = None, check_mode: bool = False):
         self._module = module
         self.params = params
         self.warnings: list[str] = []
         self._run_as = run_as
+        self.check_mode = module.check_mode if module is not None else check_mode
+        self.no_log_values: set[str] = module.no_log_values if module is not None else set()
 
     def __getattr__(self, name: str):
         # Anything else a read_* function or a helper of Ansible's uses (debug, ...) is the module's.
         return getattr(self._module, name)
-
-    @property
-    def check_mode(self) -> bool:
-        return self._module.check_mode
-
-    @property
-    def no_log_values(self) -> set:
-        return self._module.no_log_values
 
     @property
     def run_command_environ_update(self) -> dict:
@@ -61,7 +59,8 @@ class Part:
 
     def warn(self, warning: str) -> None:
         self.warnings.append(warning)
-        self._module.warn(warning)
+        if self._module is not None:
+            self._module.warn(warning)
 
     def fail_json(self, msg: str, **kwargs):
         raise PartFailed(dict(kwargs, msg=msg))

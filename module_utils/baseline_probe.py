@@ -7,20 +7,21 @@ Only the standard library is used: this code runs where the module runs.
 from __future__ import annotations
 
 from ansible.module_utils.baseline_http import (
-    METHODS,
     SAFE_METHODS,
     Connection,
     HttpError,
-    build_request,
+    Request,
+    client_context,
+    connection_argument_spec,
     fetch_certificate,
+    hide_secret_headers,
     latency_summary,
     ms,
     parse_resolve,
     parse_url,
-    route_for,
-    secret_header_values,
-    shared_argument_spec,
-    tls_context,
+    prepare_request,
+    request_argument_spec,
+    status_error_msg,
 )
 
 BODY_KEEP_BYTES = 65536
@@ -31,19 +32,12 @@ def probe_argument_spec() -> dict:
     spec = dict(
         endpoints=dict(
             type="list", elements="dict", required=True,
-            options=dict(
-                name=dict(type="str"),
-                url=dict(type="str", required=True),
-                method=dict(type="str", default="GET", choices=list(METHODS)),
-                status_code=dict(type="list", elements="int", default=[200]),
-                headers=dict(type="dict", default={}, no_log=False),
-                body=dict(type="str"),
-                return_body=dict(type="bool", default=False),
-            ),
+            options=dict(name=dict(type="str"), **request_argument_spec(),
+                         return_body=dict(type="bool", default=False)),
         ),
         warm_samples=dict(type="int", default=20),
     )
-    spec.update(shared_argument_spec())
+    spec.update(connection_argument_spec())
     return spec
 
 
@@ -78,24 +72,21 @@ def error_facts(error: HttpError) -> dict:
 
 
 def status_error(endpoint: dict, exchange) -> dict:
-    expected = ", ".join(str(code) for code in endpoint["status_code"])
-    answer = f"{exchange.status} {exchange.reason}".strip()
-    return {"kind": "http_status",
-            "msg": f"{endpoint['method']} {endpoint['url']} answered {answer}, expected {expected}"}
+    return {"kind": "http_status", "msg": status_error_msg(
+        endpoint["method"], endpoint["url"], exchange.status, exchange.reason, endpoint["status_code"])}
 
 
-def warm_requests(connection: Connection, request: bytes, endpoint: dict, samples: int) -> dict:
+def warm_requests(connection: Connection, request: Request, endpoint: dict, samples: int) -> dict:
     """Send `samples` requests on the connection, reopening it (untimed) if the server closes it."""
     latencies = []
     connections = 0 if connection.sock is None else 1
     unexpected, error = 0, None
-    head = endpoint["method"] == "HEAD"
     for _ in range(samples):
         try:
             if connection.sock is None:
                 connection.open()
                 connections += 1
-            exchange = connection.exchange(request, head_request=head)
+            exchange = connection.exchange(request.data, head_request=request.head_request)
         except HttpError as failure:
             error = error_facts(failure)
             break
@@ -112,22 +103,19 @@ def probe_endpoint(endpoint: dict, rules: dict, context, params: dict, check_mod
     `context` is the TLS client context for https URLs (None when no endpoint uses https).
     """
     result = empty_result(endpoint)
-    target = parse_url(endpoint["url"])
-    route = route_for(target, rules)
+    request = prepare_request(endpoint, rules)
+    target, route = request.target, request.route
     result.update(address=route.address, port=route.port, resolved_by=route.resolved_by)
     if check_mode and endpoint["method"] not in SAFE_METHODS:
         result["skipped"] = True
         return result
 
     connection = Connection(target, route, context if target.scheme == "https" else None, params["timeout_s"])
-    body = endpoint["body"].encode("utf-8") if endpoint["body"] is not None else None
-    request = build_request(endpoint["method"], target, endpoint["headers"], body)
-    head = endpoint["method"] == "HEAD"
     keep = BODY_KEEP_BYTES if endpoint["return_body"] else 0
     try:
         try:
             connection.open()
-            exchange = connection.exchange(request, head_request=head, keep_body=keep)
+            exchange = connection.exchange(request.data, head_request=request.head_request, keep_body=keep)
         finally:
             phases = connection.phases
             result["address"] = connection.peer or route.address
@@ -167,8 +155,7 @@ def probe_endpoints(module) -> list[dict]:
     """The http_probe module's result: each of module.params["endpoints"] probed, in order."""
     params = module.params
     for endpoint in params["endpoints"]:
-        for secret in secret_header_values(endpoint["headers"]):
-            module.no_log_values.add(secret)
+        hide_secret_headers(module, endpoint["headers"])
 
     if params["warm_samples"] < 0:
         module.fail_json(msg=f"warm_samples must be 0 or more, not {params['warm_samples']}")
@@ -179,9 +166,7 @@ def probe_endpoints(module) -> list[dict]:
         targets = [parse_url(endpoint["url"]) for endpoint in params["endpoints"]]
         for endpoint, target in zip(params["endpoints"], targets):
             endpoint["name"] = endpoint["name"] or target.path.split("?")[0]
-        context = None
-        if any(target.scheme == "https" for target in targets):
-            context = tls_context(params["validate_certs"], params["ca_path"])
+        context = client_context(params, targets)
     except ValueError as exc:
         module.fail_json(msg=f"unable to probe: {exc}")
     names = [endpoint["name"] for endpoint in params["endpoints"]]

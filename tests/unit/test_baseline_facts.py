@@ -149,6 +149,18 @@ def test_the_redis_password_is_a_no_log_value():
     assert baseline_parts.Part(module, {}).no_log_values is module.no_log_values
 
 
+def test_a_part_of_no_module_keeps_its_own_check_mode_warnings_and_secrets():
+    # The http_probe action plugin's way, in the controller's process.
+    part = Part(None, {"warm_samples": 3}, check_mode=True)
+    part.warn("partial")
+    part.no_log_values.add("s3cr3t")
+    assert (part.params, part.check_mode, part.warnings, part.no_log_values) == (
+        {"warm_samples": 3}, True, ["partial"], {"s3cr3t"})
+    with pytest.raises(PartFailed) as failed:
+        part.fail_json(msg="unable to probe: bad", kind="x")
+    assert failed.value.result == {"msg": "unable to probe: bad", "kind": "x"}
+
+
 # The record the bluegreen role wrote on the demo target after a switch (tests/fixtures/results/baseline_facts.json).
 SWITCH = {k: v for k, v in json.loads(fixture_text("results/baseline_facts.json"))["switch"]["switch"].items()
           if k not in ("found", "path")}

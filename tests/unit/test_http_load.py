@@ -4,11 +4,18 @@ No assertion is on how fast anything went: the machine is shared and noisy. They
 bounds that follow from the schedule, orderings and kinds of error.
 """
 
+import base64
+import io
 import json
+import re
 import socket
+import zipfile
+from pathlib import Path
 
 import http_load
 import pytest
+from ansible.module_utils import baseline_load
+from conftest import run_playbook
 from local_http import refused_port, silent_listener
 from module_runner import run_module
 
@@ -45,7 +52,7 @@ def no_errors():
     ({"concurrency": 100, "requests": 1000, "duration_s": 10.0, "max_duration_s": 300.0}, []),
 ])
 def test_plan_errors(params, expected):
-    assert http_load.plan_errors(params) == expected
+    assert baseline_load.plan_errors(params) == expected
 
 
 def test_build_plan_defaults_to_a_thousand_requests():
@@ -54,11 +61,11 @@ def test_build_plan_defaults_to_a_thousand_requests():
               "rate_rps": None, "max_duration_s": 300.0, "timeout_s": 10.0, "validate_certs": True,
               "ca_path": None, "resolve": ["erp.demo.test:80:127.0.0.1:8001"], "progress_file": None,
               "progress_interval_s": 5.0}
-    plan = http_load.build_plan(params)
+    plan = baseline_load.build_plan(params)
     assert plan.requests == 1000
     assert (plan.route.address, plan.route.port, plan.route.resolved_by) == ("127.0.0.1", 8001, "resolve")
     assert plan.request.startswith(b"GET /health HTTP/1.1\r\nHost: erp.demo.test\r\n")
-    assert http_load.build_plan(dict(params, duration_s=5.0)).requests is None
+    assert baseline_load.build_plan(dict(params, duration_s=5.0)).requests is None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -232,3 +239,19 @@ def test_argument_spec_is_exposed():
     assert spec["concurrency"]["default"] == 100
     assert spec["timeout_s"]["aliases"] == ["timeout"]
     assert spec["headers"]["no_log"] is False  # masked by name instead, see secret_header_values
+
+
+def shipped_module_utils(ansiballz: Path) -> set[str]:
+    """The project's module_utils that an AnsiballZ wrapper carries to the host."""
+    zip_data = re.search(r"zip_data='([^']+)'", ansiballz.read_text()).group(1)
+    names = zipfile.ZipFile(io.BytesIO(base64.b64decode(zip_data))).namelist()
+    return {Path(name).stem for name in names if name.startswith("ansible/module_utils/baseline_")}
+
+
+def test_ansible_ships_the_engine_and_what_it_imports_with_the_module(tmp_path, http_server):
+    status, output = run_playbook(tmp_path, [
+        {"name": "Load", "http_load": {"url": f"http://127.0.0.1:{http_server.port}/ok"}, "check_mode": True},
+    ], "-e", f"ansible_remote_tmp={tmp_path / 'remote'}", env={"ANSIBLE_KEEP_REMOTE_FILES": "1"})
+    assert status == 0, output  # the module imported its module_utils where it ran
+    (ansiballz,) = (tmp_path / "remote").glob("*/AnsiballZ_http_load.py")
+    assert shipped_module_utils(ansiballz) == {"baseline_http", "baseline_load", "baseline_x509"}

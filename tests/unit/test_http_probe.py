@@ -18,15 +18,14 @@ from ansible.module_utils.baseline_http import (
     ResponseParser,
     Target,
     build_request,
-    certificate_facts,
     classify_error,
     latency_summary,
-    parse_certificate,
     parse_resolve,
     parse_url,
     percentile,
     secret_header_values,
 )
+from ansible.module_utils.baseline_x509 import certificate_facts, parse_certificate
 from ansible.module_utils.basic import remove_values
 from local_http import (
     CHUNKS,

@@ -1,7 +1,8 @@
 """What each module's RETURN documents is what it returns, on a real result from the demo target.
 
 tests/fixtures/results/<module>.json holds a result captured over SSH from the demo target (for the
-modules that are action plugins, on the controller).
+modules that are action plugins, on the controller). A module's documentation is read as ansible-doc
+reads it, with the options of its doc fragments (doc_fragments/).
 """
 
 import importlib
@@ -9,6 +10,8 @@ import json
 
 import pytest
 import yaml
+from ansible.plugins.loader import fragment_loader
+from ansible.utils.plugin_docs import get_docstring
 from conftest import FIXTURES, PROJECT, load_action_plugin
 
 MODULES = sorted(p.stem for p in (PROJECT / "library").glob("*.py"))
@@ -56,11 +59,43 @@ def argument_spec(module):
     return load_action_plugin(module.__name__).ARGUMENT_SPEC
 
 
+def documentation(module) -> dict:
+    """DOCUMENTATION with its doc fragments merged in, as ansible-doc shows it."""
+    fragment_loader.add_directory(str(PROJECT / "doc_fragments"))
+    return get_docstring(module.__file__, fragment_loader, is_module=True)[0]
+
+
 def test_docs_parse_and_match_the_argument_spec(module):
-    doc = yaml.safe_load(module.DOCUMENTATION)
+    doc = documentation(module)
     assert doc["module"] == module.__name__
     assert set(doc["options"]) == set(argument_spec(module))
     yaml.safe_load(module.EXAMPLES)
+
+
+SPEC_FIELDS = {"type": "str", "default": None, "choices": None, "elements": None, "aliases": None,
+               "required": False}
+
+
+def spec_mismatches(options: dict, spec: dict, prefix: str = "") -> list[str]:
+    """Where what the docs say of an option's type, default, choices, elements, aliases or required
+    differs from the argument spec, suboptions included."""
+    mismatches = []
+    for name, doc in options.items():
+        arg = spec.get(name, {})
+        for field, absent in SPEC_FIELDS.items():
+            said, defined = doc.get(field, absent), arg.get(field, absent)
+            if field == "aliases":  # aliases=[] takes the option's aliases away, as none
+                said, defined = said or None, defined or None
+            if said != defined:
+                mismatches.append(f"{prefix}{name}.{field}: docs {said!r}, spec {defined!r}")
+        if doc.get("suboptions"):
+            mismatches += spec_mismatches(doc["suboptions"], arg.get("options") or {}, f"{prefix}{name}.")
+    return mismatches
+
+
+def test_options_are_documented_as_the_argument_spec_defines_them(module):
+    # The options of doc fragments (http_probe's and http_load's connection options) included.
+    assert spec_mismatches(documentation(module)["options"], argument_spec(module)) == []
 
 
 def test_returned_keys_are_documented_and_documented_keys_returned(module):

@@ -15,7 +15,7 @@ import ssl
 from pathlib import Path
 
 import pytest
-from ansible.module_utils.baseline_http import ProtocolError, ResponseParser, certificate_facts
+from ansible.module_utils.baseline_http import ProtocolError, ResponseParser
 from ansible.module_utils.baseline_journal import ErrorTally, fingerprint, join_tracebacks, parse_export, summary
 from ansible.module_utils.baseline_postgres import (
     FACT_KEYS,
@@ -47,6 +47,7 @@ from ansible.module_utils.baseline_systemd import (
     parse_show,
     unit_facts,
 )
+from ansible.module_utils.baseline_x509 import certificate_facts
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
