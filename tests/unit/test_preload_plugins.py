@@ -13,7 +13,8 @@ def project_filters_loaded():
 
 
 def test_loads_the_project_filters_once_and_adds_no_variable():
-    spec = importlib.util.spec_from_file_location("vars_preload_plugins", PROJECT / "vars_plugins" / "preload_plugins.py")
+    path = PROJECT / "vars_plugins" / "preload_plugins.py"
+    spec = importlib.util.spec_from_file_location("vars_preload_plugins", path)
     plugin = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(plugin)
 
