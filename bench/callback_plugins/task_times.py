@@ -4,10 +4,15 @@ Enabled only by the benchmarks (ANSIBLE_CALLBACK_PLUGINS=bench/callback_plugins,
 ANSIBLE_CALLBACKS_ENABLED=task_times); it writes one JSON document to the file named by
 BENCH_TASK_TIMES when the playbook ends. Times are time.monotonic() seconds, a clock shared by
 every process of the machine, so the benchmark can place them against its own readings.
+Each task also records the controller's CPU seconds when it starts: the playbook process's own
+(`cpu_self`: the strategy, templating the task's variables per host) and its reaped children's
+(`cpu_children`: the workers forked per host and task, the ssh clients they wait for), so that
+the difference to the next task's is that task's controller CPU.
 """
 
 import json
 import os
+import resource
 import time
 
 from ansible.plugins.callback import CallbackBase
@@ -19,6 +24,11 @@ short_description: record each task's start and end per host (benchmarks only)
 description:
   - Writes a JSON document to the file named by the BENCH_TASK_TIMES environment variable.
 """
+
+
+def cpu_seconds() -> dict[str, float]:
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {"cpu_self": own.ru_utime + own.ru_stime, "cpu_children": children.ru_utime + children.ru_stime}
 
 
 class CallbackModule(CallbackBase):
@@ -35,10 +45,11 @@ class CallbackModule(CallbackBase):
 
     def v2_playbook_on_start(self, playbook):
         self._playbook_start = time.monotonic()
+        self._playbook_cpu = cpu_seconds()
 
     def v2_playbook_on_task_start(self, task, is_conditional):
         self._tasks[task._uuid] = {"name": task.get_name(), "action": task.action, "start": time.monotonic(),
-                                   "hosts": {}}
+                                   **cpu_seconds(), "hosts": {}}
 
     v2_playbook_on_handler_task_start = v2_playbook_on_task_start
 
@@ -72,6 +83,7 @@ class CallbackModule(CallbackBase):
         if not self._path:
             return
         document = {"playbook_start": self._playbook_start, "end": time.monotonic(),
+                    "playbook_cpu": self._playbook_cpu, "end_cpu": cpu_seconds(),
                     "tasks": list(self._tasks.values())}
         with open(self._path, "w", encoding="utf-8") as handle:
             json.dump(document, handle)
