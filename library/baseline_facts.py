@@ -437,6 +437,7 @@ from ansible.module_utils.baseline_probe import probe_argument_spec, probe_endpo
 from ansible.module_utils.baseline_redis import (
     REDIS_MUTUALLY_EXCLUSIVE,
     REDIS_REQUIRED_BY,
+    REDIS_REQUIRED_TOGETHER,
     read_redis_facts,
     redis_facts_argument_spec,
 )
@@ -464,7 +465,8 @@ def get_argument_spec() -> dict:
         journal_max_seconds=journal_argument_spec()["max_seconds"],
         journal_traffic_since_us=journal_argument_spec()["traffic_since_us"],
         redis=dict(type="dict", options=redis_facts_argument_spec(),
-                   mutually_exclusive=REDIS_MUTUALLY_EXCLUSIVE, required_by=REDIS_REQUIRED_BY),
+                   mutually_exclusive=REDIS_MUTUALLY_EXCLUSIVE, required_by=REDIS_REQUIRED_BY,
+                   required_together=REDIS_REQUIRED_TOGETHER),
         postgres=dict(type="dict", options=postgres, mutually_exclusive=POSTGRES_MUTUALLY_EXCLUSIVE),
         probe=dict(type="dict", options=dict(
             endpoints=dict(type="list", elements="dict", required=True, options=endpoint),

@@ -52,6 +52,12 @@ options:
     type: str
     choices: [disable, allow, prefer, require, verify-ca, verify-full]
     default: prefer
+  ca_cert:
+    description:
+      - CA certificate that the server's certificate must be signed by, for O(ssl_mode=verify-ca)
+        and O(ssl_mode=verify-full) (libpq's C(sslrootcert), passed as E(PGSSLROOTCERT)).
+      - Not set, libpq reads C(~/.postgresql/root.crt) of the user C(psql) runs as.
+    type: path
   timeout:
     description:
       - Seconds C(psql) waits for the connection (C(connect_timeout)) and for each statement
@@ -102,6 +108,16 @@ EXAMPLES = r"""
     top_statements: 10
   register: baseline_postgres
 
+- name: Read a database on another host over TLS, as a role granted pg_monitor only
+  postgres_facts:
+    db: tsh_erp
+    login_host: db.internal.example
+    login_user: baseline_monitor
+    login_password: "{{ vault_db_monitor_password }}"
+    ssl_mode: verify-full
+    ca_cert: /etc/deploy-baseline/db-ca.pem
+  register: baseline_postgres
+
 - name: Fail when the database could not be read
   ansible.builtin.assert:
     that: baseline_postgres.postgres.reachable
@@ -147,7 +163,10 @@ postgres:
       description:
         - Why the database could not be read; null when it was.
         - V(server_down) (connection refused, no socket, server starting or stopping),
-          V(database_missing), V(auth_failed) (wrong password, peer or pg_hba refusal),
+          V(database_missing), V(auth_failed) (wrong password, scram refused, peer or pg_hba refusal),
+          V(certificate_invalid) (the server's certificate is not signed by O(ca_cert) or, with
+          O(ssl_mode=verify-full), does not name O(login_host)), V(tls_failed) (the server does not
+          speak SSL, or the SSL handshake failed),
           V(auth_required) (a password is needed and none was given), V(timeout),
           V(connection_failed) or V(query_failed) (any other error).
       returned: always

@@ -54,10 +54,30 @@ options:
     type: bool
     default: false
   ca_cert:
-    description: CA certificate to verify the server's certificate with, when O(tls=true).
+    description:
+      - CA certificate to verify the server's certificate with, when O(tls=true); the system's CAs
+        when not set.
     type: path
+  client_cert:
+    description:
+      - Client certificate to present, when O(tls=true) and the server asks for one
+        (C(tls-auth-clients yes) or C(optional)). Requires O(client_key).
+    type: path
+  client_key:
+    description: Private key of O(client_cert). Requires O(client_cert).
+    type: path
+  tls_server_name:
+    description:
+      - The name the server's certificate must carry, when O(tls=true) and O(validate_certs=true),
+        and the TLS server name (SNI) sent; O(host) when not set.
+      - For a server reached by an address that its certificate does not name (an IP address, a
+        tunnel, a managed Redis behind a load balancer).
+    type: str
   validate_certs:
-    description: Verify the server's certificate, when O(tls=true).
+    description:
+      - Verify the server's certificate (its CA and its name), when O(tls=true).
+      - Before the client connects, one TLS handshake checks the certificate and the name, so that
+        each TLS fault gets its own RV(redis.error_kind) (V(certificate_invalid), V(tls_failed)).
     type: bool
     default: true
   timeout:
@@ -146,6 +166,19 @@ EXAMPLES = r"""
     that: baseline_redis.redis.reachable
     fail_msg: "{{ baseline_redis.redis.error }}"
 
+- name: Read a Redis on another host over TLS, as a monitoring ACL user with a client certificate
+  redis_facts:
+    host: 10.0.3.7
+    port: 6380
+    tls: true
+    ca_cert: /etc/deploy-baseline/redis-ca.pem
+    client_cert: /etc/deploy-baseline/redis-client.pem
+    client_key: /etc/deploy-baseline/redis-client.key
+    tls_server_name: redis.internal.example
+    username: baseline-monitor
+    password: "{{ vault_redis_monitor_password }}"
+  register: baseline_redis
+
 - name: Read through redis-cli even where redis-py is installed
   redis_facts:
     client: cli
@@ -220,7 +253,11 @@ redis:
         - V(server_down) (connection refused, no socket), V(auth_required) (a password is needed
           and none was given), V(auth_failed) (wrong password, disabled user, or a password given
           to a server that has none), V(permission_denied) (the ACL refuses a command to the user),
-          V(timeout), V(connection_failed) or V(command_failed) (any other error).
+          V(certificate_invalid) (with O(tls=true), the server's certificate is not signed by the CA,
+          has expired, or does not name the server), V(tls_failed) (with O(tls=true), the server
+          does not speak TLS, refused the handshake, for example without a client certificate it
+          requires, or a TLS file cannot be read), V(timeout), V(connection_failed) or
+          V(command_failed) (any other error).
       returned: always
       type: str
       sample: null
@@ -471,6 +508,7 @@ redis:
 from ansible.module_utils.baseline_redis import (
     REDIS_MUTUALLY_EXCLUSIVE,
     REDIS_REQUIRED_BY,
+    REDIS_REQUIRED_TOGETHER,
     read_redis_facts,
     redis_facts_argument_spec,
 )
@@ -487,6 +525,7 @@ def main():
         argument_spec=get_argument_spec(),
         mutually_exclusive=REDIS_MUTUALLY_EXCLUSIVE,
         required_by=REDIS_REQUIRED_BY,
+        required_together=REDIS_REQUIRED_TOGETHER,
         supports_check_mode=True,
     )
     module.exit_json(changed=False, redis=read_redis_facts(module))

@@ -91,6 +91,9 @@ QUERY_CHARS = 200
 _CONNECT_FAULTS = (
     ("timeout", re.compile(r"timeout expired")),
     ("database_missing", re.compile(r'database ".*" does not exist')),
+    ("certificate_invalid", re.compile(r'does not match host name|certificate verify failed|'
+                                       r'root certificate file ".*" does not exist')),
+    ("tls_failed", re.compile(r"server does not support SSL|SSL error|SSL SYSCALL error")),
     ("auth_required", re.compile(r"no password supplied")),
     ("auth_failed", re.compile(r'authentication failed|role ".*" does not exist|no pg_hba\.conf entry')),
     ("server_down", re.compile(r"Connection refused|No such file or directory|"
@@ -122,6 +125,7 @@ def postgres_argument_spec() -> dict:
         login_unix_socket=dict(type="path"),
         login_port=dict(type="int", default=5432),
         ssl_mode=dict(type="str", choices=SSL_MODES, default="prefer"),
+        ca_cert=dict(type="path"),
         timeout=dict(type="int", default=10),
     )
 
@@ -176,6 +180,8 @@ def psql_command(params: dict, psql: str, timeout_bin: str, variables: dict) -> 
         "PGCLIENTENCODING": "UTF8",
         "PGAPPNAME": "deploy-baseline",
     }
+    if params.get("ca_cert"):
+        env["PGSSLROOTCERT"] = params["ca_cert"]
     if params["login_password"]:
         env["PGPASSWORD"] = params["login_password"]
     return argv, env

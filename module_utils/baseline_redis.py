@@ -14,6 +14,7 @@ import re
 import secrets
 import select
 import socket
+import ssl
 import subprocess
 import time
 import traceback
@@ -56,6 +57,9 @@ def redis_argument_spec() -> dict:
         db=dict(type="int", default=0),
         tls=dict(type="bool", default=False),
         ca_cert=dict(type="path"),
+        client_cert=dict(type="path"),
+        client_key=dict(type="path"),
+        tls_server_name=dict(type="str"),
         validate_certs=dict(type="bool", default=True),
         timeout=dict(type="float", default=5.0),
         client=dict(type="str", choices=CLIENTS, default="auto"),
@@ -67,6 +71,7 @@ def redis_argument_spec() -> dict:
 # password; a password alone authenticates the default user.
 REDIS_MUTUALLY_EXCLUSIVE = [("unix_socket", "host"), ("unix_socket", "port"), ("unix_socket", "tls")]
 REDIS_REQUIRED_BY = {"username": ("password",)}
+REDIS_REQUIRED_TOGETHER = [("client_cert", "client_key")]
 
 
 def check_redis_params(module) -> None:
@@ -130,8 +135,11 @@ class RedisPyClient:
         else:
             kwargs.update(host=params["host"], port=params["port"])
             if params["tls"]:
-                kwargs.update(ssl=True, ssl_ca_certs=params["ca_cert"],
+                # The name check is tls_handshake's, which may check another name than host.
+                kwargs.update(ssl=True, ssl_ca_certs=params["ca_cert"], ssl_check_hostname=False,
                               ssl_cert_reqs="required" if params["validate_certs"] else "none")
+                if params.get("client_cert"):
+                    kwargs.update(ssl_certfile=params["client_cert"], ssl_keyfile=params["client_key"])
         self._redis = redis.Redis(**kwargs)
         self._redis.set_response_callback("INFO", _raw_reply)
         self._scan_connection = None
@@ -187,6 +195,10 @@ def redis_cli_argv(params: dict) -> list:
             argv.append("--tls")
             if params["ca_cert"]:
                 argv += ["--cacert", params["ca_cert"]]
+            if params.get("client_cert"):
+                argv += ["--cert", params["client_cert"], "--key", params["client_key"]]
+            if params.get("tls_server_name"):
+                argv += ["--sni", params["tls_server_name"]]
             if not params["validate_certs"]:
                 argv.append("--insecure")
     if params["username"]:
@@ -360,6 +372,62 @@ def _reply_fault(reply: str, default_kind: str) -> RedisFault:
     """An error reply that redis-cli printed in place of the answer (it still exits 0)."""
     cause = reply.strip().splitlines()[0] if reply.strip() else "empty reply"
     return RedisFault(classify_redis_error(cause) or default_kind, cause)
+
+
+def _ssl_reason(exc: ssl.SSLError) -> str:
+    """OpenSSL's words without the library tag and the source line: "tlsv13 alert certificate required". Pure."""
+    text = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], str) else str(exc)
+    return re.sub(r"\s*\(_ssl\.c:\d+\)$", "", re.sub(r"^\[[^]]*\]\s*", "", text))
+
+
+def tls_context(params: dict) -> ssl.SSLContext:
+    """The TLS context the options ask for. OSError or ssl.SSLError for a file that cannot be read."""
+    context = ssl.create_default_context(cafile=params["ca_cert"])
+    if not params["validate_certs"]:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    if params.get("client_cert"):
+        context.load_cert_chain(params["client_cert"], params["client_key"])
+    return context
+
+
+def tls_handshake(params: dict) -> RedisFault | None:
+    """Open TLS to the server as the clients will, and check its certificate, or return the fault.
+
+    Both clients verify the certificate against the CA; neither redis-cli nor redis-py checks a
+    name other than the host they connect to, so the name (tls_server_name, else host) is checked
+    here, and each TLS fault gets a kind of its own. A PING without AUTH follows the handshake: a
+    TLS 1.3 server refuses a missing client certificate only after it, on the first read.
+    """
+    timeout = params["timeout"]
+    try:
+        context = tls_context(params)
+    except (OSError, ssl.SSLError) as exc:
+        names = ", ".join(f"{name} {params[name]}" for name in ("ca_cert", "client_cert", "client_key")
+                          if params.get(name))
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else _ssl_reason(exc)
+        return RedisFault("tls_failed", f"unable to load the TLS files ({names or 'the system CAs'}): {reason}")
+    server_name = params.get("tls_server_name") or params["host"]
+    try:
+        with socket.create_connection((params["host"], params["port"]), timeout=timeout) as sock, \
+                context.wrap_socket(sock, server_hostname=server_name) as tls:
+            tls.sendall(b"*1\r\n$4\r\nPING\r\n")
+            if not tls.recv(256):
+                return RedisFault("tls_failed", "the server closed the connection after the TLS handshake")
+    except ssl.SSLCertVerificationError as exc:
+        return RedisFault("certificate_invalid", f"certificate verify failed: {exc.verify_message}")
+    except ssl.SSLEOFError:
+        return RedisFault("tls_failed", "TLS handshake refused: the server closed the connection")
+    except ssl.SSLError as exc:
+        return RedisFault("tls_failed", f"TLS handshake refused: {_ssl_reason(exc)}")
+    except (socket.timeout, TimeoutError):
+        return RedisFault("timeout", f"no TLS answer within {timeout:g} s")
+    except ConnectionResetError:
+        return RedisFault("tls_failed", "TLS handshake refused: the server reset the connection")
+    except OSError as exc:
+        cause = exc.strerror or str(exc)
+        return RedisFault(classify_redis_error(cause) or "connection_failed", cause)
+    return None
 
 
 def redis_client(module):
@@ -755,6 +823,9 @@ def read_redis(client, params: dict, warn) -> dict:
     endpoint = redis_endpoint(params)
     facts = dict.fromkeys(FACT_KEYS)
     facts.update(reachable=False, client=client.name, endpoint=endpoint)
+    fault = tls_handshake(params) if params["tls"] else None
+    if fault:
+        return unreachable(facts, fault, f"unable to connect to Redis at {endpoint} with TLS")
     try:
         facts["ping_ms"] = round(client.ping_ms(), 3)
     except RedisFault as fault:

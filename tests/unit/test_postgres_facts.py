@@ -290,3 +290,30 @@ def test_argument_errors(args, message):
 
 def test_the_password_is_no_log():
     assert postgres_facts.get_argument_spec()["login_password"]["no_log"] is True
+
+
+def test_psql_command_verifies_the_server_with_the_ca_file_it_is_given():
+    _, env = psql_command(params(login_host="db.internal", ssl_mode="verify-full", ca_cert="/etc/db-ca.pem"),
+                          "psql", "timeout", {})
+    assert (env["PGSSLMODE"], env["PGSSLROOTCERT"]) == ("verify-full", "/etc/db-ca.pem")
+
+
+# stderr of psql 15 over TCP to the datastore host of the facts_datastores scenario (rc 2); the last is
+# libpq's message for sslmode=require against a server without SSL, not made by the scenario
+DATASTORE_FAULTS = [
+    ('psql: error: connection to server at "datastore.demo.test" (10.88.0.8), port 5432 failed: FATAL:  '
+     'password authentication failed for user "baseline_monitor"\n', "auth_failed"),
+    ('psql: error: connection to server at "10.88.0.8", port 5432 failed: server certificate for '
+     '"datastore.demo.test" (and 1 other name) does not match host name "10.88.0.8"\n', "certificate_invalid"),
+    ('psql: error: connection to server at "datastore.demo.test" (10.88.0.8), port 5432 failed: SSL error: '
+     'certificate verify failed\n', "certificate_invalid"),
+    ('psql: error: connection to server at "10.88.0.8", port 5432 failed: FATAL:  no pg_hba.conf entry for host '
+     '"10.88.0.7", user "baseline_monitor", database "tsh_erp", no encryption\n', "auth_failed"),
+    ('psql: error: connection to server at "10.88.0.8", port 5432 failed: server does not support SSL, but SSL '
+     'was required\n', "tls_failed"),
+]
+
+
+@pytest.mark.parametrize(("stderr", "kind"), DATASTORE_FAULTS)
+def test_the_faults_of_a_datastore_over_tcp(stderr, kind):
+    assert classify_psql_fault(PsqlRun(2, "", stderr), 10) == (kind, stderr[len("psql: error: "):].strip())

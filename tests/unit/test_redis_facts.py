@@ -450,6 +450,10 @@ def test_cli_passes_the_password_in_the_environment_only():
      ["-s", "/run/redis/redis.sock", "-n", "0"]),
     ({"host": "::1", "tls": True, "ca_cert": "/etc/ssl/ca.pem", "validate_certs": False},
      ["-h", "::1", "-p", "6379", "--tls", "--cacert", "/etc/ssl/ca.pem", "--insecure", "-n", "0"]),
+    ({"host": "10.0.3.7", "tls": True, "ca_cert": "/ca.pem", "client_cert": "/c.pem", "client_key": "/c.key",
+      "tls_server_name": "redis.internal", "username": "monitor"},
+     ["-h", "10.0.3.7", "-p", "6379", "--tls", "--cacert", "/ca.pem", "--cert", "/c.pem", "--key", "/c.key",
+      "--sni", "redis.internal", "--user", "monitor", "-n", "0"]),
 ])
 def test_redis_cli_argv(params, argv):
     assert redis_cli_argv(module_params(**params)) == argv
@@ -519,7 +523,8 @@ def test_redispy_client_options():
     tls, socket = FakeRedis.instances
     assert tls.kwargs == {"db": 2, "password": PASSWORD, "username": "baseline", "socket_timeout": 1.5,
                           "socket_connect_timeout": 1.5, "host": "127.0.0.1", "port": 6379, "ssl": True,
-                          "ssl_ca_certs": "/etc/ssl/ca.pem", "ssl_cert_reqs": "required"}
+                          "ssl_ca_certs": "/etc/ssl/ca.pem", "ssl_cert_reqs": "required",
+                          "ssl_check_hostname": False}
     assert socket.kwargs == {"db": 0, "password": None, "socket_timeout": 5.0, "socket_connect_timeout": 5.0,
                              "unix_socket_path": "/run/redis/redis.sock"}
     assert tls.callbacks["INFO"](b"# Server\r\n") == b"# Server\r\n"   # INFO stays raw text
