@@ -8,20 +8,24 @@ lines with `journalctl -u UNIT --since START -o cat | grep -cE PATTERNS` on the 
 
 How: journal_errors runs over SSH as Ansible runs it (ad hoc, the unit's journal since its start,
 max_seconds large enough not to cut it), with the target's Python interpreter replaced by a wrapper
-that times the module's process on the target and reads its peak resident memory (VmHWM, the
-process alone: journalctl, its child, maps the journal files and is shown apart, as it is the same
-in both readings). The reference runs on the target under a timer. Both run in turns, the order
-rotating (benchlib.interleaved), and the medians are compared. The counts compare as they are:
-grep counts matching lines, journal_errors error events (a traceback and its log line count once,
-an entry of priority err counts without matching), so they agree when each error event has one
-line that matches PATTERNS, as the seeded unit's do (tests/fixtures/journal/busy_app.py).
+that times the module's process on the target and reads its peak memory: its anonymous memory
+(RssAnon, what the reading holds, the goal's figure) and VmHWM, which also counts the pages of the
+journal files libsystemd maps into it (page cache, as journalctl's peak, shown beside it, does).
+The reference runs on the target under a timer (podman exec, not over SSH: its wall time leaves
+out the start of a process that ours includes). Both run in turns, the order rotating
+(benchlib.interleaved), and the medians are compared. grep -c counts matching lines, not error
+events (a logged exception has two), so the counts are compared with an independent count,
+untimed: molecule/production/files/system_counts.py (journalctl -o json).
 
     .venv/bin/python bench/journal_scale.py [--seed-lines 1000000] [--runs 3]
     .venv/bin/python bench/journal_scale.py --inventory DIR --unit tsh_erp-green
+    .venv/bin/python bench/journal_scale.py --inventory DIR --seed-lines 5000000
 
 Without --inventory it starts a target (testbed/target up bench-journal), lifts journald's rate
 limits, seeds a unit (journal-seed) with --seed-lines lines of busy_app.py, measures it and
-removes the target at the end. It prints figures; it asserts nothing.
+removes the target at the end. With --inventory and --seed-lines it seeds journal-seed on that
+target once (a file on the target remembers it) and measures that unit. It prints figures; it
+asserts nothing.
 """
 
 import argparse
