@@ -8,9 +8,14 @@ DOCUMENTATION = r"""
 module: journal_errors
 short_description: Count and group the errors systemd units logged to the journal
 description:
-  - Reads every entry of each unit's journal with C(journalctl -u UNIT -o export), by default
-    since the unit's current start, i.e. since the deploy that started it, in one pass. The output
-    is read as a stream, in bounded memory, so the counts are exact on a unit of millions of lines.
+  - Reads every entry of each unit's journal (the entries C(journalctl -u UNIT) shows), by default
+    since the unit's current start, i.e. since the deploy that started it, in one pass, in bounded
+    memory, so the counts are exact on a unit of millions of lines.
+  - Reads the journal in its own process through libsystemd (C(libsystemd.so.0), by ctypes), which
+    costs about what C(journalctl -o cat) does, as each entry's message is tested and only the
+    entries that may be errors are read whole. With a O(since) given, or where libsystemd does not
+    load, it reads the output of C(journalctl -u UNIT -o export) as a stream instead; both
+    readings give the same counts and groups.
   - A time limit (O(max_seconds)) bounds the reading; when it cuts the reading, the result says so
     (RV(journal_errors.exact=false), how many lines were read, the share of the time since the start
     read) and every count is a lower bound.

@@ -45,13 +45,15 @@ class FakeJournalProcess:
 
 @contextlib.contextmanager
 def fake_target(commands):
-    """Patch run_command and journalctl's stream with `commands`, and find every binary in /usr/bin."""
+    """Patch run_command and journalctl's stream with `commands` (libsystemd left out, so that
+    journalctl is what reads), and find every binary in /usr/bin."""
     def run_command(module, args, **kwargs):
         return commands(module, args, **kwargs)
 
     with mock.patch.object(basic.AnsibleModule, "run_command", run_command), \
          mock.patch.object(baseline_journal, "JournalProcess",
                            lambda argv, env: FakeJournalProcess(commands, argv, env)), \
+         mock.patch.object(baseline_journal, "load_libsystemd", lambda: None), \
          mock.patch.object(basic.AnsibleModule, "get_bin_path", lambda self, name, **kw: f"/usr/bin/{name}"):
         yield commands
 

@@ -8,8 +8,9 @@ systemctl's ActiveEnterTimestamp, to the microsecond), `redis-cli --scan --patte
 pattern and `redis-cli DBSIZE`, and prints
 one JSON object: lines, error events, error events by header (the line that names the error, its
 numbers masked), keys per pattern, keys in all. An error event is a line matching ERROR or
-CRITICAL (the header; a traceback's other lines never match), or a traceback that neither such a
-line nor a chained traceback's "The above exception..." announced. No code of the project is
+CRITICAL (the header; a traceback's other lines never match), a line of priority err or worse,
+or a traceback that neither such a line nor a chained traceback's "The above exception..."
+announced. No code of the project is
 used: this is the independent reading.
 """
 
@@ -20,6 +21,7 @@ import subprocess
 import sys
 
 ERROR = re.compile(r"ERROR|CRITICAL")
+ERROR_PRIORITIES = ("0", "1", "2", "3")  # emerg to err, journal_errors' default priorities
 TRACEBACK = "Traceback (most recent call last):"
 # What Python prints before the next traceback of a chain (journald drops the blank lines around it).
 SPLIT_US = 10_000  # journal_errors joins a traceback to the line before it up to 10 ms after it
@@ -32,15 +34,16 @@ def header_key(line: str) -> str:
 
 
 def count_errors(entries) -> dict:
-    """Lines, error events and events by header of (realtime_us, message) pairs, oldest first; and
+    """Lines, error events and events by header of (realtime_us, message, priority) triples, oldest
+    first; and
     `split`: logged exceptions whose traceback journald stored more than SPLIT_US after the line
     that announced it (when busy), which journal_errors counts as two errors, as its notes say."""
     lines, events, split, headers = 0, 0, 0, collections.Counter()
     previous, previous_us = "", 0
-    for realtime_us, line in entries:
+    for realtime_us, line, priority in entries:
         lines += 1
         announced = ERROR.search(previous) or previous in CHAINED
-        if ERROR.search(line) or (line.startswith(TRACEBACK) and not announced):
+        if ERROR.search(line) or priority in ERROR_PRIORITIES or (line.startswith(TRACEBACK) and not announced):
             events += 1
             headers[header_key(line)] += 1
         elif line.startswith(TRACEBACK) and ERROR.search(previous) and realtime_us - previous_us > SPLIT_US:
@@ -53,9 +56,10 @@ def journal_counts(unit: str) -> dict:
     started = subprocess.run(["systemctl", "show", "--timestamp=us+utc", "-p", "ActiveEnterTimestamp", "--value",
                               unit], capture_output=True, text=True, check=True).stdout.strip()
     since = started.split(" ", 1)[1]  # without the weekday
-    with subprocess.Popen(["journalctl", "-u", unit, "--since", since, "-o", "json", "--output-fields", "MESSAGE",
-                           "--no-pager"], stdout=subprocess.PIPE, text=True, errors="replace") as journal:
-        entries = ((int(entry["__REALTIME_TIMESTAMP"]), message_text(entry.get("MESSAGE")))
+    with subprocess.Popen(["journalctl", "-u", unit, "--since", since, "-o", "json",
+                           "--output-fields", "MESSAGE,PRIORITY", "--no-pager"],
+                          stdout=subprocess.PIPE, text=True, errors="replace") as journal:
+        entries = ((int(entry["__REALTIME_TIMESTAMP"]), message_text(entry.get("MESSAGE")), entry.get("PRIORITY"))
                    for entry in map(json.loads, journal.stdout))
         return {"since": since, **count_errors(entries)}
 
