@@ -20,26 +20,12 @@ _MODULE_UTILS = str(Path(__file__).resolve().parents[1] / "module_utils")
 if _MODULE_UTILS not in ansible.module_utils.__path__:
     ansible.module_utils.__path__.append(_MODULE_UTILS)
 
-from ansible.module_utils import baseline_live, baseline_nginx, baseline_noise, baseline_redis
+from ansible.module_utils import baseline_catalogue, baseline_live, baseline_nginx, baseline_noise, baseline_redis
+from ansible.module_utils.baseline_catalogue import METRICS
 
 SCHEMA_VERSION = 1
 
-# The summary figures of a baseline: which way is better, and how a person reads them.
-METRICS = {
-    "api_response_time_cold_ms": {"label": "API response (cold)", "better": "lower", "unit": "ms"},
-    "api_response_time_warm_ms": {"label": "API response (warm p50)", "better": "lower", "unit": "ms"},
-    "cache_hit_rate_pct": {"label": "Cache hit rate", "better": "higher", "unit": "%"},
-    "cache_memory_bytes": {"label": "Redis memory", "better": "lower", "unit": "bytes"},
-    "app_memory_bytes": {"label": "Application memory", "better": "lower", "unit": "bytes"},
-    "app_cpu_avg_pct": {"label": "Application CPU (avg)", "better": "lower", "unit": "%"},
-    "uptime_s": {"label": "Uptime", "better": "higher", "unit": "s"},
-    "error_count": {"label": "Errors since deploy", "better": "lower", "unit": "count"},
-}
-
 MARKS = {"ok": "✅", "warning": "⚠️", "pending": "⏳", "critical": "❌", "failed": "❌"}
-
-_BINARY_UNITS = ["B", "KiB", "MiB", "GiB", "TiB"]
-
 
 def _number(value, name, allow_none=True):
     if value is None and allow_none:
@@ -51,45 +37,22 @@ def _number(value, name, allow_none=True):
 
 def human_bytes(value):
     """1536 -> '1.5 KiB'; None -> 'n/a'."""
-    value = _number(value, "human_bytes")
-    if value is None:
-        return "n/a"
-    size = float(value)
-    for unit in _BINARY_UNITS:
-        if abs(size) < 1024 or unit == _BINARY_UNITS[-1]:
-            return f"{int(size)} B" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    raise AssertionError("unreachable")
+    return baseline_catalogue.human_bytes(_number(value, "human_bytes"))
 
 
 def human_duration(value):
     """Seconds as a person says them: 420 -> '7 min', 93784 -> '1 d 2 h'; None -> 'n/a'."""
-    value = _number(value, "human_duration")
-    if value is None:
-        return "n/a"
-    seconds = int(value)
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes, seconds = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes} min" + (f" {seconds} s" if seconds else "")
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours} h" + (f" {minutes} min" if minutes else "")
-    days, hours = divmod(hours, 24)
-    return f"{days} d" + (f" {hours} h" if hours else "")
+    return baseline_catalogue.human_duration(_number(value, "human_duration"))
 
 
 def pct(value, digits=1):
     """12.345 -> '12.3 %'; None -> 'n/a'."""
-    value = _number(value, "pct")
-    return "n/a" if value is None else f"{value:.{digits}f} %"
+    return baseline_catalogue.human_pct(_number(value, "pct"), digits)
 
 
 def ms(value, digits=1):
     """12.345 -> '12.3 ms'; None -> 'n/a'."""
-    value = _number(value, "ms")
-    return "n/a" if value is None else f"{value:.{digits}f} ms"
+    return baseline_catalogue.human_ms(_number(value, "ms"), digits)
 
 
 def status_mark(status):
@@ -101,29 +64,14 @@ def status_mark(status):
 
 def delta_pct(current, previous):
     """Change from previous to current in %, None when either is missing or previous is 0."""
-    current = _number(current, "delta_pct")
-    previous = _number(previous, "delta_pct")
-    if current is None or previous is None or previous == 0:
-        return None
-    return round((current - previous) / abs(previous) * 100, 1)
+    return baseline_catalogue.delta_pct(_number(current, "delta_pct"), _number(previous, "delta_pct"))
 
 
 def metric_value(value, metric):
     """A summary figure in the unit its metric is read in."""
     if metric not in METRICS:
         raise AnsibleFilterError(f"metric_value: unknown metric {metric!r}")
-    unit = METRICS[metric]["unit"]
-    if value is None:
-        return "n/a"
-    if unit == "bytes":
-        return human_bytes(value)
-    if unit == "ms":
-        return ms(value)
-    if unit == "%":
-        return pct(value)
-    if unit == "s":
-        return human_duration(value)
-    return str(value)
+    return baseline_catalogue.human_metric(_number(value, "metric_value"), metric)
 
 
 def _mean(values):
@@ -190,7 +138,7 @@ def judge(summary, thresholds, pending_reasons=None, lower_bounds=None):
         value = summary.get(metric)
         verdict = {
             "metric": metric,
-            "label": METRICS[metric]["label"],
+            "label": METRICS[metric].label,
             "expected": f"{_BOUNDS[kind][0]} {metric_value(bound, metric)}",
             "actual": metric_value(value, metric),
             "value": value,
@@ -267,13 +215,13 @@ def compare_baselines(summary, earlier, noise_pct=10.0, min_baselines=1):
         now, before = summary.get(metric), previous.get(metric)
         measured = sum(1 for e in earlier if e.get(metric) is not None)
         # Uptime grows by itself between runs; a restart shows in the errors.
-        judged = metric != "uptime_s" and measured >= min_baselines
-        tolerance = (baseline_noise.half_width(before, noise_pct, baseline_noise.NOISE_FLOORS[metric])
+        judged = meta.judged and measured >= min_baselines
+        tolerance = (baseline_noise.half_width(before, noise_pct, meta.noise_floor)
                      if before is not None else None)
         worse = (judged and now is not None and tolerance is not None
-                 and baseline_noise.moved(now, before - tolerance, before + tolerance, meta["better"]) == "worse")
-        waiting = metric != "uptime_s" and not judged
-        rows.append({"metric": metric, "label": meta["label"], "previous": before, "current": now,
+                 and baseline_noise.moved(now, before - tolerance, before + tolerance, meta.better) == "worse")
+        waiting = meta.judged and not judged
+        rows.append({"metric": metric, "label": meta.label, "previous": before, "current": now,
                      "delta_pct": delta_pct(now, before), "tolerance": tolerance, "judged": judged,
                      "regression": worse,
                      "note": f"not judged yet: {measured} of {min_baselines} earlier baselines" if waiting else ""})
@@ -286,7 +234,7 @@ def trend(history, metric):
     measured = [v for v, _ in values if v is not None]
     return {
         "metric": metric,
-        "label": METRICS[metric]["label"],
+        "label": METRICS[metric].label,
         "points": [{"measured_at": at, "value": v} for v, at in values],
         "min": min(measured) if measured else None,
         "max": max(measured) if measured else None,

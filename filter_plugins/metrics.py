@@ -17,41 +17,25 @@ Grafana dashboard (grafana/) are checked against it (tests/unit/test_prometheus_
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
+import ansible.module_utils
 from ansible.errors import AnsibleFilterError
+
+# The project's module_utils, importable here as in the modules Ansible sends to a host.
+_MODULE_UTILS = str(Path(__file__).resolve().parents[1] / "module_utils")
+if _MODULE_UTILS not in ansible.module_utils.__path__:
+    ansible.module_utils.__path__.append(_MODULE_UTILS)
+
+from ansible.module_utils.baseline_catalogue import CATALOGUE
 
 PREFIX = "deploy_baseline_"
 STATUSES = ("ok", "pending", "warning", "critical", "failed")
 
 
-@dataclass(frozen=True)
-class Figure:
-    """How one summary figure of the record becomes a metric: its name, meaning and unit change."""
-
-    key: str
-    name: str
-    help: str
-    divisor: int = 1
-
-
-SUMMARY_FIGURES = (
-    Figure("api_response_time_cold_ms", "api_response_cold_seconds",
-           "Mean cold response time of the endpoints that answered (new connection, every phase).", 1000),
-    Figure("api_response_time_warm_ms", "api_response_warm_p50_seconds",
-           "Mean of the endpoints' median warm response times (reused connection).", 1000),
-    Figure("cache_hit_rate_pct", "cache_hit_ratio",
-           "Redis keyspace hits per lookup since Redis started (0 to 1).", 100),
-    Figure("cache_memory_bytes", "cache_memory_bytes", "Memory used by Redis."),
-    Figure("app_memory_bytes", "app_memory_bytes", "Memory used by the live unit's processes."),
-    Figure("app_cpu_avg_pct", "app_cpu_ratio",
-           "CPU used by the live unit on average since it started, in CPUs (1 is one CPU busy).", 100),
-    Figure("uptime_s", "app_uptime_seconds", "Time since the live unit started."),
-    Figure("error_count", "journal_errors", "Errors in the live unit's journal since it started."),
-)
-
-# Every family but the summary and endpoint figures: name (without the prefix) -> HELP.
+# Every family but the summary figures (module_utils/baseline_catalogue.py) and the endpoint figures:
+# name (without the prefix) -> HELP.
 FAMILIES = {
     "last_run_timestamp_seconds": "When the baseline was measured, in seconds since the epoch.",
     "max_age_seconds": "How old the baseline may get before the next one is overdue (its schedule and a margin).",
@@ -85,7 +69,7 @@ UNSTATUSED_PARTS = (("journal", "Journal"), ("load", "Concurrency test"))
 
 def metric_names():
     """Every metric name the export can write, with its prefix."""
-    names = [*FAMILIES, *(f.name for f in SUMMARY_FIGURES), *(name for _, _, name, _ in ENDPOINT_FIGURES)]
+    names = [*FAMILIES, *(m.prometheus_name for m in CATALOGUE), *(name for _, _, name, _ in ENDPOINT_FIGURES)]
     return [PREFIX + name for name in names]
 
 
@@ -157,7 +141,7 @@ def _parts_measured(record):
 
 def _regressions(record):
     """(metric, 1 or 0) of each summary figure compared with the previous baseline (both measured)."""
-    names = {f.key: PREFIX + f.name for f in SUMMARY_FIGURES}
+    names = {m.key: PREFIX + m.prometheus_name for m in CATALOGUE}
     rows = (record.get("comparison") or {}).get("rows") or []
     return [(names[r["metric"]], "1" if r.get("regression") else "0")
             for r in rows if r.get("metric") in names and r.get("delta_pct") is not None]
@@ -205,9 +189,9 @@ def baseline_prometheus(record, max_age_s=None):
     lines += _family("host_reachable", [(base, "1" if record.get("reachable") else "0")])
     lines += _family("verdict_status", [((*base, ("status", s)), "1" if s == status else "0") for s in STATUSES])
     lines += _family("part_measured", [((*base, ("part", part)), value) for part, value in _parts_measured(record)])
-    for figure in SUMMARY_FIGURES:
-        value = _value(summary.get(figure.key), figure.divisor, f"summary.{figure.key}")
-        lines += _family(figure.name, [(base, value)], figure.help)
+    for metric in CATALOGUE:
+        value = _value(summary.get(metric.key), metric.prometheus_divisor, f"summary.{metric.key}")
+        lines += _family(metric.prometheus_name, [(base, value)], metric.prometheus_help)
     lines += _family("figure_regressed", [((*base, ("figure", name)), value) for name, value in _regressions(record)])
     exact = (record.get("journal") or {}).get("exact")
     if exact is not None and summary.get("error_count") is not None:

@@ -14,11 +14,11 @@ import jsonschema
 import pytest
 import yaml
 from ansible.errors import AnsibleFilterError
+from ansible.module_utils.baseline_catalogue import METRICS
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar, trust_as_template
-from baseline import METRICS
 from conftest import FIXTURES, PROJECT
-from trend import FIGURES, FilterModule
+from trend import FilterModule
 
 F = FilterModule().filters()
 HISTORY = sorted((FIXTURES / "history").glob("*Z.yml"))
@@ -40,7 +40,7 @@ def synthetic(values, metric="api_response_time_cold_ms", start_hour=0):
     """Baselines whose summary has these values for one figure, and 1.0 for the others."""
     return [{"host": "h", "service": "s", "environment": "e", "color": "blue", "verdict": "ok",
              "measured_at": f"2026-01-{1 + (start_hour + n) // 24:02d}T{(start_hour + n) % 24:02d}:00:00Z",
-             "summary": {m: (v if m == metric else 1.0) for m in FIGURES}} for n, v in enumerate(values)]
+             "summary": {m: (v if m == metric else 1.0) for m in METRICS}} for n, v in enumerate(values)]
 
 
 def render(trend_record):
@@ -112,13 +112,6 @@ def test_noise_band_is_median_plus_minus_k_scaled_mad_with_a_floor():
 def test_noise_band_errors(earlier):
     with pytest.raises(AnsibleFilterError, match=r"^noise_band: expected"):
         F["noise_band"](earlier)
-
-
-def test_figures_are_the_baselines():
-    assert list(FIGURES) == list(METRICS)
-    for metric, figure in FIGURES.items():
-        assert figure.label == METRICS[metric]["label"]
-        assert figure.better == ("none" if metric == "uptime_s" else METRICS[metric]["better"])
 
 
 def test_a_step_up_of_a_lower_is_better_figure_is_a_regression():
