@@ -29,9 +29,10 @@ if _MODULE_UTILS not in ansible.module_utils.__path__:
     ansible.module_utils.__path__.append(_MODULE_UTILS)
 
 from ansible.module_utils.baseline_catalogue import CATALOGUE
+from ansible.module_utils.baseline_record import SEVERITY_ORDER as STATUSES
+from ansible.module_utils.baseline_record import UNSTATUSED_PARTS
 
 PREFIX = "deploy_baseline_"
-STATUSES = ("ok", "pending", "warning", "critical", "failed")
 
 
 # Every family but the summary figures (module_utils/baseline_catalogue.py) and the endpoint figures:
@@ -62,9 +63,6 @@ ENDPOINT_FIGURES = (
 
 # Where the endpoints were probed from, as the value of the "via" label.
 PROBES = (("http_public", "public"), ("http_local", "local"))
-
-# Parts without a status of their own in the record (baseline.py's _UNSTATUSED_PARTS): facts key -> name.
-UNSTATUSED_PARTS = (("journal", "Journal"), ("load", "Concurrency test"))
 
 
 def metric_names():
@@ -131,7 +129,7 @@ def _parts_measured(record):
     parts = [(name, "0" if (part or {}).get("status") == "failed" else "1")
              for name, part in (record.get("status") or {}).items()]
     facts, problems = record.get("facts") or {}, record.get("problems") or {}
-    for key, name in UNSTATUSED_PARTS:
+    for key, name in UNSTATUSED_PARTS.items():
         if facts.get(key):
             parts.append((name, "1"))
         elif key in problems:
