@@ -34,41 +34,41 @@ def _number(value, name, allow_none=True):
 
 def human_bytes(value):
     """1536 -> '1.5 KiB'; None -> 'n/a'."""
-    return baseline_catalogue.human_bytes(_number(value, "human_bytes"))
+    return baseline_catalogue.human_bytes(_number(value, "dbl_human_bytes"))
 
 
 def human_duration(value):
     """Seconds as a person says them: 420 -> '7 min', 93784 -> '1 d 2 h'; None -> 'n/a'."""
-    return baseline_catalogue.human_duration(_number(value, "human_duration"))
+    return baseline_catalogue.human_duration(_number(value, "dbl_human_duration"))
 
 
-def pct(value, digits=1):
+def human_pct(value, digits=1):
     """12.345 -> '12.3 %'; None -> 'n/a'."""
-    return baseline_catalogue.human_pct(_number(value, "pct"), digits)
+    return baseline_catalogue.human_pct(_number(value, "dbl_human_pct"), digits)
 
 
-def ms(value, digits=1):
+def human_ms(value, digits=1):
     """12.345 -> '12.3 ms'; None -> 'n/a'."""
-    return baseline_catalogue.human_ms(_number(value, "ms"), digits)
+    return baseline_catalogue.human_ms(_number(value, "dbl_human_ms"), digits)
 
 
 def status_mark(status):
     """ok / warning / pending / critical / failed -> ✅ ⚠️ ⏳ ❌."""
     if status not in MARKS:
-        raise AnsibleFilterError(f"status_mark: unknown status {status!r}; expected one of {sorted(MARKS)}")
+        raise AnsibleFilterError(f"dbl_status_mark: unknown status {status!r}; expected one of {sorted(MARKS)}")
     return MARKS[status]
 
 
 def delta_pct(current, previous):
     """Change from previous to current in %, None when either is missing or previous is 0."""
-    return baseline_catalogue.delta_pct(_number(current, "delta_pct"), _number(previous, "delta_pct"))
+    return baseline_catalogue.delta_pct(_number(current, "dbl_delta_pct"), _number(previous, "dbl_delta_pct"))
 
 
-def metric_value(value, metric):
+def human_metric(value, metric):
     """A summary figure in the unit its metric is read in."""
     if metric not in METRICS:
-        raise AnsibleFilterError(f"metric_value: unknown metric {metric!r}")
-    return baseline_catalogue.human_metric(_number(value, "metric_value"), metric)
+        raise AnsibleFilterError(f"dbl_human_metric: unknown metric {metric!r}")
+    return baseline_catalogue.human_metric(_number(value, "dbl_human_metric"), metric)
 
 
 def _domain(name, function, *args):
@@ -82,57 +82,57 @@ def _domain(name, function, *args):
 
 def baseline_summary(facts):
     """The reference report's summary figures, from the gathered facts; None where not measured."""
-    return _domain("baseline_summary", records.baseline_summary, facts)
+    return _domain("dbl_baseline_summary", records.baseline_summary, facts)
 
 
-def judge(summary, thresholds, pending_reasons=None, lower_bounds=None):
+def judge_thresholds(summary, thresholds, pending_reasons=None, lower_bounds=None):
     """One verdict per threshold ({metric: {max|min|equals: X, severity}}): ok / warning / critical / pending."""
-    return _domain("judge", records.judge_thresholds, summary, thresholds, pending_reasons, lower_bounds)
+    return _domain("dbl_judge_thresholds", records.judge_thresholds, summary, thresholds, pending_reasons, lower_bounds)
 
 
-def missed(verdicts, severity="critical"):
+def missed_thresholds(verdicts, severity="critical"):
     """The verdicts that missed at the given severity or worse."""
-    return _domain("missed", records.missed_thresholds, verdicts, severity)
+    return _domain("dbl_missed_thresholds", records.missed_thresholds, verdicts, severity)
 
 
 def gate_reasons(record, severity="critical"):
     """Why a baseline record fails the gate at a severity, one line each; empty when it passes."""
-    return _domain("gate_reasons", records.gate_reasons, record, severity)
+    return _domain("dbl_gate_reasons", records.gate_reasons, record, severity)
 
 
 def compare_baselines(summary, earlier, noise_pct=10.0, min_baselines=1):
     """Per summary figure: previous, current, delta %, and whether it regressed beyond its noise."""
-    return _domain("compare_baselines", records.compare_baselines, summary, earlier, noise_pct, min_baselines)
+    return _domain("dbl_compare_baselines", records.compare_baselines, summary, earlier, noise_pct, min_baselines)
 
 
-def trend(history, metric):
+def metric_trend(history, metric):
     """Values of one summary figure over a list of baselines (oldest first), with min / max / last."""
-    return _domain("trend", records.metric_trend, history, metric)
+    return _domain("dbl_metric_trend", records.metric_trend, history, metric)
 
 
 def journal_reading(journal):
     """How the journal was read (journal_errors' facts): exact or cut, and the words of a lower bound."""
-    return _domain("journal_reading", records.journal_reading, journal)
+    return _domain("dbl_journal_reading", records.journal_reading, journal)
 
 
 def journal_count(count, reading):
     """An error count as the report shows it: "812", or "at least 812" when the reading was cut."""
-    return _domain("journal_count", records.journal_count, count, reading)
+    return _domain("dbl_journal_count", records.journal_count, count, reading)
 
 
 def journal_bound(reading):
     """The words after a count that is a lower bound, " (why)"; "" when the reading was exact."""
-    return _domain("journal_bound", records.journal_bound, reading)
+    return _domain("dbl_journal_bound", records.journal_bound, reading)
 
 
 def known_issues_catalogue(entries, extra=None):
     """The catalogue of known issues: the file's entries and an inventory's, the latter first and replacing."""
-    return _domain("known_issues_catalogue", records.known_issues_catalogue, entries, extra)
+    return _domain("dbl_known_issues_catalogue", records.known_issues_catalogue, entries, extra)
 
 
-def known_issues(groups, catalogue):
+def match_known_issues(groups, catalogue):
     """Journal error groups split into known issues (matched by the catalogue) and new ones."""
-    return _domain("known_issues", records.match_known_issues, groups, catalogue)
+    return _domain("dbl_match_known_issues", records.match_known_issues, groups, catalogue)
 
 
 def minutes_since(then, now):
@@ -147,18 +147,18 @@ def add_days(when, days):
 
 def baseline_record(results, context):
     """The whole baseline of one host from its registered module results and the run's context."""
-    return _domain("baseline_record", records.baseline_record, results, context)
+    return _domain("dbl_baseline_record", records.baseline_record, results, context)
 
 
 def baseline_fleet(hosts, measured, earlier, folder=""):
     """The fleet summary's rows, one per host of the fleet (sorted), whichever job measured it."""
-    return _domain("baseline_fleet", records.baseline_fleet, hosts, measured, earlier, folder)
+    return _domain("dbl_baseline_fleet", records.baseline_fleet, hosts, measured, earlier, folder)
 
 
 def error_headline(sample):
     """The line of a multi-line error that names it: a traceback's exception, else the first line."""
     if not isinstance(sample, str):
-        raise AnsibleFilterError("error_headline: expected the error text as a string")
+        raise AnsibleFilterError("dbl_error_headline: expected the error text as a string")
     lines = [line.strip() for line in sample.splitlines() if line.strip()]
     if not lines:
         return ""
@@ -173,7 +173,7 @@ def upstream_live(text, color_ports, service=""):
     color_ports maps each colour to its port on the loopback or to its address (HOST:PORT, unix:PATH).
     """
     if not isinstance(color_ports, dict):
-        raise AnsibleFilterError("upstream_live: expected the colour ports as a dict")
+        raise AnsibleFilterError("dbl_upstream_live: expected the colour ports as a dict")
     color, reason = baseline_nginx.live_color(text, color_ports, service)
     return {"color": color, "reason": reason}
 
@@ -181,44 +181,44 @@ def upstream_live(text, color_ports, service=""):
 def upstream_color(text, color_ports, service=""):
     """The colour nginx's upstream include sends the service's traffic to; '' when it names no single one."""
     if not isinstance(color_ports, dict):
-        raise AnsibleFilterError("upstream_color: expected the colour ports as a dict")
+        raise AnsibleFilterError("dbl_upstream_color: expected the colour ports as a dict")
     return baseline_nginx.live_color(text, color_ports, service)[0]
 
 
-def probe_endpoints(endpoints, base_url):
+def endpoints_under(endpoints, base_url):
     """The role's endpoints ({name, path, ...}) as http_probe endpoints under a base URL."""
     if not isinstance(endpoints, list):
-        raise AnsibleFilterError("probe_endpoints: expected the endpoints as a list")
+        raise AnsibleFilterError("dbl_endpoints_under: expected the endpoints as a list")
     return baseline_live.endpoints_under(endpoints, base_url)
 
 
 class FilterModule:
     def filters(self):
         return {
-            "human_bytes": human_bytes,
-            "human_duration": human_duration,
-            "pct": pct,
-            "ms": ms,
-            "status_mark": status_mark,
-            "delta_pct": delta_pct,
-            "metric_value": metric_value,
-            "baseline_summary": baseline_summary,
-            "baseline_fleet": baseline_fleet,
-            "judge": judge,
-            "missed": missed,
-            "gate_reasons": gate_reasons,
-            "compare_baselines": compare_baselines,
-            "trend": trend,
-            "known_issues": known_issues,
-            "known_issues_catalogue": known_issues_catalogue,
-            "journal_reading": journal_reading,
-            "journal_count": journal_count,
-            "journal_bound": journal_bound,
-            "minutes_since": minutes_since,
-            "error_headline": error_headline,
-            "add_days": add_days,
-            "upstream_color": upstream_color,
-            "upstream_live": upstream_live,
-            "probe_endpoints": probe_endpoints,
-            "baseline_record": baseline_record,
+            "dbl_human_bytes": human_bytes,
+            "dbl_human_duration": human_duration,
+            "dbl_human_pct": human_pct,
+            "dbl_human_ms": human_ms,
+            "dbl_status_mark": status_mark,
+            "dbl_delta_pct": delta_pct,
+            "dbl_human_metric": human_metric,
+            "dbl_baseline_summary": baseline_summary,
+            "dbl_baseline_fleet": baseline_fleet,
+            "dbl_judge_thresholds": judge_thresholds,
+            "dbl_missed_thresholds": missed_thresholds,
+            "dbl_gate_reasons": gate_reasons,
+            "dbl_compare_baselines": compare_baselines,
+            "dbl_metric_trend": metric_trend,
+            "dbl_match_known_issues": match_known_issues,
+            "dbl_known_issues_catalogue": known_issues_catalogue,
+            "dbl_journal_reading": journal_reading,
+            "dbl_journal_count": journal_count,
+            "dbl_journal_bound": journal_bound,
+            "dbl_minutes_since": minutes_since,
+            "dbl_error_headline": error_headline,
+            "dbl_add_days": add_days,
+            "dbl_upstream_color": upstream_color,
+            "dbl_upstream_live": upstream_live,
+            "dbl_endpoints_under": endpoints_under,
+            "dbl_baseline_record": baseline_record,
         }

@@ -75,9 +75,9 @@ def _epoch_seconds(when, what):
     try:
         moment = datetime.fromisoformat(str(when).replace("Z", "+00:00"))
     except ValueError as exc:
-        raise AnsibleFilterError(f"baseline_prometheus: {what} is not an ISO 8601 time: {when!r}") from exc
+        raise AnsibleFilterError(f"dbl_baseline_prometheus: {what} is not an ISO 8601 time: {when!r}") from exc
     if moment.tzinfo is None:
-        raise AnsibleFilterError(f"baseline_prometheus: {what} has no time zone: {when!r}")
+        raise AnsibleFilterError(f"dbl_baseline_prometheus: {what} has no time zone: {when!r}")
     return int(moment.timestamp())
 
 
@@ -86,7 +86,7 @@ def _value(value, divisor, what):
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise AnsibleFilterError(f"baseline_prometheus: {what} must be a finite number, got {value!r}")
+        raise AnsibleFilterError(f"dbl_baseline_prometheus: {what} must be a finite number, got {value!r}")
     if divisor == 1:
         return str(value)
     # Rounded so that ms and % turn into the decimals they stand for (8.924 ms -> 0.008924).
@@ -163,18 +163,18 @@ def baseline_prometheus(record, max_age_s=None):
     stale-baseline alert; None writes no such metric.
     """
     if not isinstance(record, dict) or not isinstance(record.get("summary"), dict):
-        raise AnsibleFilterError("baseline_prometheus: expected a baseline record with a summary")
+        raise AnsibleFilterError("dbl_baseline_prometheus: expected a baseline record with a summary")
     missing = [k for k in ("host", "service", "environment", "measured_at") if not record.get(k)]
     if missing:
-        raise AnsibleFilterError(f"baseline_prometheus: the record has no {', '.join(missing)}")
+        raise AnsibleFilterError(f"dbl_baseline_prometheus: the record has no {', '.join(missing)}")
     if max_age_s is not None and not (_value(max_age_s, 1, "max_age_s") and max_age_s > 0):
-        raise AnsibleFilterError(f"baseline_prometheus: max_age_s must be a positive number, got {max_age_s!r}")
+        raise AnsibleFilterError(f"dbl_baseline_prometheus: max_age_s must be a positive number, got {max_age_s!r}")
     base = (("host", record["host"]), ("service", record["service"]), ("color", record.get("color") or ""),
             ("environment", record["environment"]))
     summary = record["summary"]
     status = (record.get("verdict") or {}).get("status")
     if status not in STATUSES:
-        raise AnsibleFilterError(f"baseline_prometheus: unknown verdict status {status!r}; expected one of "
+        raise AnsibleFilterError(f"dbl_baseline_prometheus: unknown verdict status {status!r}; expected one of "
                                  f"{', '.join(STATUSES)}")
     facts = record.get("facts") or {}
     endpoints = _endpoints(facts)
@@ -216,14 +216,14 @@ def prometheus_path(path, report_dir, dest):
     dest is controller or host; on the host the path must be absolute (there is no report folder there).
     """
     if dest not in ("controller", "host"):
-        raise AnsibleFilterError(f"prometheus_path: dest must be controller or host, not {dest!r}")
+        raise AnsibleFilterError(f"dbl_prometheus_path: dest must be controller or host, not {dest!r}")
     if not isinstance(path, str) or not path:
-        raise AnsibleFilterError("prometheus_path: expected the metrics file as a non-empty string")
+        raise AnsibleFilterError("dbl_prometheus_path: expected the metrics file as a non-empty string")
     if path.startswith("/"):
         return path
     if dest == "host":
         raise AnsibleFilterError(
-            f"prometheus_path: a metrics file on the host needs an absolute path (node_exporter's textfile "
+            f"dbl_prometheus_path: a metrics file on the host needs an absolute path (node_exporter's textfile "
             f"directory, e.g. /var/lib/prometheus/node-exporter/deploy_baseline.prom), got {path!r}")
     return f"{report_dir.rstrip('/')}/{path}"
 
@@ -231,6 +231,6 @@ def prometheus_path(path, report_dir, dest):
 class FilterModule:
     def filters(self):
         return {
-            "baseline_prometheus": baseline_prometheus,
-            "prometheus_path": prometheus_path,
+            "dbl_baseline_prometheus": baseline_prometheus,
+            "dbl_prometheus_path": prometheus_path,
         }

@@ -58,7 +58,7 @@ def _head(text):
 
 
 def _baseline(text, name):
-    where = f"baseline_history: {name}"
+    where = f"dbl_parse_baselines: {name}"
     try:
         head = yaml.load(_head(text), Loader=SafeLoader)
         if not isinstance(head, dict) or "summary" not in head:  # not our layout: read the whole file
@@ -80,17 +80,17 @@ def _baseline(text, name):
     }
 
 
-def baseline_history(texts, names=None):
+def parse_baselines(texts, names=None):
     """Baseline files' texts -> [{host, service, environment, color, measured_at, verdict, summary}].
 
     names (the files' paths, in the same order) only serve the error messages. Only the entries a
     trend needs are parsed, so 1,000 baselines read in well under a second.
     """
     if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
-        raise AnsibleFilterError("baseline_history: expected the baseline files' texts as a list of strings")
+        raise AnsibleFilterError("dbl_parse_baselines: expected the baseline files' texts as a list of strings")
     names = list(names) if names is not None else [f"baseline #{n + 1}" for n in range(len(texts))]
     if len(names) != len(texts):
-        raise AnsibleFilterError(f"baseline_history: {len(texts)} texts but {len(names)} names")
+        raise AnsibleFilterError(f"dbl_parse_baselines: {len(texts)} texts but {len(names)} names")
     return [_baseline(text, name) for text, name in zip(texts, names, strict=True)]
 
 
@@ -98,7 +98,7 @@ def baseline_head(record):
     """The entries of a baseline record that a comparison and a trend read (HEAD_KEYS): what the
     baseline role keeps on the host. The facts (journal lines above all) stay out."""
     if not isinstance(record, dict) or not isinstance(record.get("summary"), dict):
-        raise AnsibleFilterError("baseline_head: expected a baseline record (a dict with a summary)")
+        raise AnsibleFilterError("dbl_baseline_head: expected a baseline record (a dict with a summary)")
     return {key: record.get(key) for key in HEAD_KEYS}
 
 
@@ -109,9 +109,9 @@ def noise_band(earlier, k=3.0, floor_pct=10.0, floor=0.0):
     figure is a size, a time, a rate or a count.
     """
     if not isinstance(earlier, list) or not earlier:
-        raise AnsibleFilterError("noise_band: expected the earlier values as a non-empty list")
+        raise AnsibleFilterError("dbl_noise_band: expected the earlier values as a non-empty list")
     if any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in earlier):
-        raise AnsibleFilterError(f"noise_band: expected numbers, got {earlier!r}")
+        raise AnsibleFilterError(f"dbl_noise_band: expected numbers, got {earlier!r}")
     return baseline_noise.band(earlier, k, floor_pct, floor)
 
 
@@ -155,25 +155,26 @@ def _series(history, metric, figure, k, window, min_points, floor_pct):
 
 def _number_option(value, name, minimum):
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < minimum:
-        raise AnsibleFilterError(f"baseline_trend: {name} must be a number of at least {minimum}, got {value!r}")
+        raise AnsibleFilterError(f"dbl_baseline_trend: {name} must be a number of at least {minimum}, got {value!r}")
     return value
 
 
 def baseline_trend(history, k=3.0, window=20, min_points=5, floor_pct=10.0, rows=30):
-    """The trend of a host's baselines (baseline_history's list): per figure, per point, regressions, charts.
+    """The trend of a host's baselines (dbl_parse_baselines' list): per figure, per point, regressions, charts.
 
     rows: how many of the newest baselines and regressions the report lists (0: all); the figures
     and charts always cover every baseline.
     """
     if not isinstance(history, list) or not history:
-        raise AnsibleFilterError("baseline_trend: expected a non-empty list of baselines (baseline_history)")
+        raise AnsibleFilterError("dbl_baseline_trend: expected a non-empty list of baselines (dbl_parse_baselines)")
     k = _number_option(k, "k", 0)
     window = int(_number_option(window, "window", 1))
     min_points = int(_number_option(min_points, "min_points", 1))
     floor_pct = _number_option(floor_pct, "floor_pct", 0)
     rows = int(_number_option(rows, "rows", 0))
     if any(not isinstance(p, dict) or not isinstance(p.get("summary"), dict) for p in history):
-        raise AnsibleFilterError("baseline_trend: every baseline needs a summary (read them with baseline_history)")
+        raise AnsibleFilterError(
+            "dbl_baseline_trend: every baseline needs a summary (read them with dbl_parse_baselines)")
     # One plain copy of each baseline: every later step reads them many times (Ansible hands a
     # filter the previous filter's output in containers that are slower to read).
     points = sorted(({**p, "summary": {m: p["summary"].get(m) for m in METRICS}} for p in history),
@@ -225,8 +226,8 @@ def baseline_trend(history, k=3.0, window=20, min_points=5, floor_pct=10.0, rows
 class FilterModule:
     def filters(self):
         return {
-            "baseline_history": baseline_history,
-            "baseline_head": baseline_head,
-            "noise_band": noise_band,
-            "baseline_trend": baseline_trend,
+            "dbl_parse_baselines": parse_baselines,
+            "dbl_baseline_head": baseline_head,
+            "dbl_noise_band": noise_band,
+            "dbl_baseline_trend": baseline_trend,
         }
