@@ -55,7 +55,7 @@ def template_record():
                "targets": defaults["baseline_targets"],
                "known_issues": yaml.safe_load((ROLE / "files" / "known_issues.yml").read_text()),
                "history": [], "noise_pct": 10}
-    return BaselineFilters().filters()["baseline_record"](results, context)
+    return BaselineFilters().filters()["dbl_baseline_record"](results, context)
 
 
 def summary_at(number, count, rng):
@@ -107,8 +107,8 @@ def filters_only(host_dir):
     paths = sorted(str(p) for p in host_dir.glob("*Z.yml"))
     started = time.perf_counter()
     texts = [Path(p).read_text() for p in paths]
-    history = filters["baseline_history"](texts, paths)
-    filters["baseline_trend"](history)
+    history = filters["dbl_parse_baselines"](texts, paths)
+    filters["dbl_baseline_trend"](history)
     return time.perf_counter() - started
 
 

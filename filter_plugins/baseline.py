@@ -6,10 +6,7 @@ controller, the templates only place what they return. Every filter is pure.
 
 from __future__ import annotations
 
-import math
-import re
 import runpy
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from ansible.errors import AnsibleFilterError
@@ -18,25 +15,11 @@ from ansible.errors import AnsibleFilterError
 # colour and the endpoints under a URL, as the baseline_facts module reads them.
 runpy.run_path(str(Path(__file__).resolve().parents[1] / "module_utils" / "on_controller.py"))
 
-from ansible.module_utils import baseline_live, baseline_nginx, baseline_noise, baseline_redis
-
-SCHEMA_VERSION = 1
-
-# The summary figures of a baseline: which way is better, and how a person reads them.
-METRICS = {
-    "api_response_time_cold_ms": {"label": "API response (cold)", "better": "lower", "unit": "ms"},
-    "api_response_time_warm_ms": {"label": "API response (warm p50)", "better": "lower", "unit": "ms"},
-    "cache_hit_rate_pct": {"label": "Cache hit rate", "better": "higher", "unit": "%"},
-    "cache_memory_bytes": {"label": "Redis memory", "better": "lower", "unit": "bytes"},
-    "app_memory_bytes": {"label": "Application memory", "better": "lower", "unit": "bytes"},
-    "app_cpu_avg_pct": {"label": "Application CPU (avg)", "better": "lower", "unit": "%"},
-    "uptime_s": {"label": "Uptime", "better": "higher", "unit": "s"},
-    "error_count": {"label": "Errors since deploy", "better": "lower", "unit": "count"},
-}
+from ansible.module_utils import baseline_catalogue, baseline_live, baseline_nginx
+from ansible.module_utils import baseline_record as records
+from ansible.module_utils.baseline_catalogue import METRICS
 
 MARKS = {"ok": "✅", "warning": "⚠️", "pending": "⏳", "critical": "❌", "failed": "❌"}
-
-_BINARY_UNITS = ["B", "KiB", "MiB", "GiB", "TiB"]
 
 
 def _number(value, name, allow_none=True):
@@ -49,399 +32,136 @@ def _number(value, name, allow_none=True):
 
 def human_bytes(value):
     """1536 -> '1.5 KiB'; None -> 'n/a'."""
-    value = _number(value, "human_bytes")
-    if value is None:
-        return "n/a"
-    size = float(value)
-    for unit in _BINARY_UNITS:
-        if abs(size) < 1024 or unit == _BINARY_UNITS[-1]:
-            return f"{int(size)} B" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    raise AssertionError("unreachable")
+    return baseline_catalogue.human_bytes(_number(value, "dbl_human_bytes"))
 
 
 def human_duration(value):
     """Seconds as a person says them: 420 -> '7 min', 93784 -> '1 d 2 h'; None -> 'n/a'."""
-    value = _number(value, "human_duration")
-    if value is None:
-        return "n/a"
-    seconds = int(value)
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes, seconds = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes} min" + (f" {seconds} s" if seconds else "")
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours} h" + (f" {minutes} min" if minutes else "")
-    days, hours = divmod(hours, 24)
-    return f"{days} d" + (f" {hours} h" if hours else "")
+    return baseline_catalogue.human_duration(_number(value, "dbl_human_duration"))
 
 
-def pct(value, digits=1):
+def human_pct(value, digits=1):
     """12.345 -> '12.3 %'; None -> 'n/a'."""
-    value = _number(value, "pct")
-    return "n/a" if value is None else f"{value:.{digits}f} %"
+    return baseline_catalogue.human_pct(_number(value, "dbl_human_pct"), digits)
 
 
-def ms(value, digits=1):
+def human_ms(value, digits=1):
     """12.345 -> '12.3 ms'; None -> 'n/a'."""
-    value = _number(value, "ms")
-    return "n/a" if value is None else f"{value:.{digits}f} ms"
+    return baseline_catalogue.human_ms(_number(value, "dbl_human_ms"), digits)
 
 
 def status_mark(status):
     """ok / warning / pending / critical / failed -> ✅ ⚠️ ⏳ ❌."""
     if status not in MARKS:
-        raise AnsibleFilterError(f"status_mark: unknown status {status!r}; expected one of {sorted(MARKS)}")
+        raise AnsibleFilterError(f"dbl_status_mark: unknown status {status!r}; expected one of {sorted(MARKS)}")
     return MARKS[status]
 
 
 def delta_pct(current, previous):
     """Change from previous to current in %, None when either is missing or previous is 0."""
-    current = _number(current, "delta_pct")
-    previous = _number(previous, "delta_pct")
-    if current is None or previous is None or previous == 0:
-        return None
-    return round((current - previous) / abs(previous) * 100, 1)
+    return baseline_catalogue.delta_pct(_number(current, "dbl_delta_pct"), _number(previous, "dbl_delta_pct"))
 
 
-def metric_value(value, metric):
+def human_metric(value, metric):
     """A summary figure in the unit its metric is read in."""
     if metric not in METRICS:
-        raise AnsibleFilterError(f"metric_value: unknown metric {metric!r}")
-    unit = METRICS[metric]["unit"]
-    if value is None:
-        return "n/a"
-    if unit == "bytes":
-        return human_bytes(value)
-    if unit == "ms":
-        return ms(value)
-    if unit == "%":
-        return pct(value)
-    if unit == "s":
-        return human_duration(value)
-    return str(value)
+        raise AnsibleFilterError(f"dbl_human_metric: unknown metric {metric!r}")
+    return baseline_catalogue.human_metric(_number(value, "dbl_human_metric"), metric)
 
 
-def _mean(values):
-    values = [v for v in values if v is not None]
-    return round(sum(values) / len(values), 3) if values else None
+def _domain(name, function, *args):
+    """function(*args), a function of module_utils/baseline_record.py; its RecordError becomes an
+    AnsibleFilterError naming the filter."""
+    try:
+        return function(*args)
+    except records.RecordError as exc:
+        raise AnsibleFilterError(f"{name}: {exc}") from exc
 
 
 def baseline_summary(facts):
     """The reference report's summary figures, from the gathered facts; None where not measured."""
-    if not isinstance(facts, dict):
-        raise AnsibleFilterError("baseline_summary: expected the gathered facts as a dict")
-    unit = facts.get("unit") or {}
-    redis = facts.get("redis") or {}
-    journal = facts.get("journal") or {}
-    endpoints = facts.get("http_public") or facts.get("http_local") or []
-    answered = [e for e in endpoints if e.get("ok")]
-    return {
-        "api_response_time_cold_ms": _mean([(e.get("cold") or {}).get("total_ms") for e in answered]),
-        "api_response_time_warm_ms": _mean([(e.get("warm") or {}).get("p50_ms") for e in answered]),
-        "cache_hit_rate_pct": redis.get("hit_rate_pct") if redis.get("reachable") else None,
-        "cache_memory_bytes": redis.get("used_memory_bytes") if redis.get("reachable") else None,
-        "app_memory_bytes": unit.get("memory_bytes") if unit.get("exists") else None,
-        "app_cpu_avg_pct": unit.get("cpu_avg_pct") if unit.get("exists") else None,
-        "uptime_s": unit.get("uptime_s") if unit.get("exists") else None,
-        "error_count": journal.get("error_count") if "error_count" in journal else None,
-    }
+    return _domain("dbl_baseline_summary", records.baseline_summary, facts)
 
 
-_BOUNDS = {"max": ("≤", lambda value, bound: value <= bound),
-           "min": ("≥", lambda value, bound: value >= bound),
-           "equals": ("=", lambda value, bound: value == bound)}
+def judge_thresholds(summary, thresholds, pending_reasons=None, lower_bounds=None):
+    """One verdict per threshold ({metric: {max|min|equals: X, severity}}): ok / warning / critical / pending."""
+    return _domain("dbl_judge_thresholds", records.judge_thresholds, summary, thresholds, pending_reasons, lower_bounds)
 
 
-def _bound(rule):
-    """(kind, value) of a threshold rule: {max: X}, {min: X} or {equals: X}."""
-    kinds = [k for k in _BOUNDS if k in rule]
-    if len(kinds) != 1:
-        raise AnsibleFilterError(f"judge: a threshold needs one of max, min or equals; got {rule!r}")
-    return kinds[0], rule[kinds[0]]
-
-
-def judge(summary, thresholds, pending_reasons=None, lower_bounds=None):
-    """One verdict per threshold: status ok / warning / critical / pending, with the reason.
-
-    thresholds: {metric: {max|min|equals: X, severity: warning|critical}}.
-    pending_reasons: {metric: why it is not measured or not yet meaningful}.
-    lower_bounds: {metric: why its value is only a lower bound}: such a value misses a max or an
-    equals only when it is already above it, meets a min only when it already reaches it, and is
-    pending otherwise, shown as "at least N (why)".
-    """
-    if not isinstance(summary, dict) or not isinstance(thresholds, dict):
-        raise AnsibleFilterError("judge: expected the summary and the thresholds as dicts")
-    pending_reasons = pending_reasons or {}
-    lower_bounds = lower_bounds or {}
-    verdicts = []
-    for metric, rule in sorted(thresholds.items()):
-        if metric not in METRICS:
-            raise AnsibleFilterError(f"judge: unknown metric {metric!r}; known: {', '.join(sorted(METRICS))}")
-        severity = rule.get("severity", "warning")
-        if severity not in ("warning", "critical"):
-            raise AnsibleFilterError(
-                f"judge: severity of {metric} must be warning or critical, not {severity!r}")
-        kind, bound = _bound(rule)
-        value = summary.get(metric)
-        verdict = {
-            "metric": metric,
-            "label": METRICS[metric]["label"],
-            "expected": f"{_BOUNDS[kind][0]} {metric_value(bound, metric)}",
-            "actual": metric_value(value, metric),
-            "value": value,
-            "severity": severity,
-        }
-        if value is None:
-            verdict.update(status="pending", reason=pending_reasons.get(metric, "not measured"))
-        elif metric in lower_bounds:
-            verdict["actual"] = f"at least {verdict['actual']} ({lower_bounds[metric]})"
-            decided = value >= bound if kind == "min" else value > bound
-            if not decided:
-                verdict.update(status="pending", reason=f"not known: only a lower bound ({lower_bounds[metric]})")
-            else:
-                verdict.update(status="ok" if kind == "min" else severity,
-                               reason="within target" if kind == "min" else f"outside target ({verdict['expected']})")
-        else:
-            met = _BOUNDS[kind][1](value, bound)
-            verdict.update(status="ok" if met else severity,
-                           reason="within target" if met else f"outside target ({verdict['expected']})")
-        verdicts.append(verdict)
-    return verdicts
-
-
-def missed(verdicts, severity="critical"):
+def missed_thresholds(verdicts, severity="critical"):
     """The verdicts that missed at the given severity or worse."""
-    levels = {"warning": ("warning", "critical"), "critical": ("critical",)}
-    if severity not in levels:
-        raise AnsibleFilterError(f"missed: severity must be warning or critical, not {severity!r}")
-    return [v for v in verdicts if v["status"] in levels[severity]]
-
-
-# Parts that were not measured and have no status of their own in the record, as people name them.
-_UNSTATUSED_PARTS = {"journal": "Journal", "load": "Concurrency test"}
+    return _domain("dbl_missed_thresholds", records.missed_thresholds, verdicts, severity)
 
 
 def gate_reasons(record, severity="critical"):
-    """Why a baseline fails the gate at a severity, one line each; empty when it passes.
-
-    A part (Application, Redis, ...) at the severity or worse, a part not measured (failed, which
-    ranks above critical: what could not be seen does not pass), and the thresholds missed.
-    """
-    if not isinstance(record, dict) or not {"status", "problems", "verdicts"} <= set(record):
-        raise AnsibleFilterError("gate_reasons: expected a baseline record (baseline_record)")
-    if severity not in ("warning", "critical"):
-        raise AnsibleFilterError(f"gate_reasons: severity must be warning or critical, not {severity!r}")
-    failing = SEVERITY_ORDER[SEVERITY_ORDER.index(severity):]
-    reasons = [f"{name}: {part['text']}" for name, part in sorted(record["status"].items())
-               if part["status"] in failing]
-    reasons += [f"{label}: not measured: {record['problems'][key]}"
-                for key, label in _UNSTATUSED_PARTS.items() if key in record["problems"]]
-    thresholds = missed(record["verdicts"], severity)
-    if thresholds:
-        reasons.append(f"missed {len(thresholds)} {severity} threshold(s): "
-                       + "; ".join(v["summary"] for v in thresholds))
-    return reasons
+    """Why a baseline record fails the gate at a severity, one line each; empty when it passes."""
+    return _domain("dbl_gate_reasons", records.gate_reasons, record, severity)
 
 
 def compare_baselines(summary, earlier, noise_pct=10.0, min_baselines=1):
-    """Per summary figure: previous, current, delta %, and whether it regressed beyond its noise.
-
-    earlier: the summaries of the earlier baselines, oldest first; the previous one is the last.
-    A change is a regression when it is on the worse side and larger than the figure's noise: the
-    larger of noise_pct % of the previous value and the figure's absolute noise floor
-    (module_utils/baseline_noise.py), as the trend's bands. A figure is judged once min_baselines
-    earlier baselines measured it (judged false before: its noise is not known yet).
-    """
-    if not isinstance(earlier, list) or not all(isinstance(e, dict) for e in earlier):
-        raise AnsibleFilterError("compare_baselines: expected the earlier baselines' summaries as a list of dicts")
-    if not earlier:
-        return []
-    previous = earlier[-1]
-    rows = []
-    for metric, meta in METRICS.items():
-        now, before = summary.get(metric), previous.get(metric)
-        measured = sum(1 for e in earlier if e.get(metric) is not None)
-        # Uptime grows by itself between runs; a restart shows in the errors.
-        judged = metric != "uptime_s" and measured >= min_baselines
-        tolerance = (baseline_noise.half_width(before, noise_pct, baseline_noise.NOISE_FLOORS[metric])
-                     if before is not None else None)
-        worse = (judged and now is not None and tolerance is not None
-                 and baseline_noise.moved(now, before - tolerance, before + tolerance, meta["better"]) == "worse")
-        waiting = metric != "uptime_s" and not judged
-        rows.append({"metric": metric, "label": meta["label"], "previous": before, "current": now,
-                     "delta_pct": delta_pct(now, before), "tolerance": tolerance, "judged": judged,
-                     "regression": worse,
-                     "note": f"not judged yet: {measured} of {min_baselines} earlier baselines" if waiting else ""})
-    return rows
+    """Per summary figure: previous, current, delta %, and whether it regressed beyond its noise."""
+    return _domain("dbl_compare_baselines", records.compare_baselines, summary, earlier, noise_pct, min_baselines)
 
 
-def trend(history, metric):
+def metric_trend(history, metric):
     """Values of one summary figure over a list of baselines (oldest first), with min / max / last."""
-    values = [((b.get("summary") or {}).get(metric), b.get("measured_at")) for b in history]
-    measured = [v for v, _ in values if v is not None]
-    return {
-        "metric": metric,
-        "label": METRICS[metric]["label"],
-        "points": [{"measured_at": at, "value": v} for v, at in values],
-        "min": min(measured) if measured else None,
-        "max": max(measured) if measured else None,
-        "last": measured[-1] if measured else None,
-    }
+    return _domain("dbl_metric_trend", records.metric_trend, history, metric)
 
 
 def journal_reading(journal):
-    """How the journal was read, from journal_errors' facts: exact or cut by the time limit, and
-    the words that go next to each count when it is only a lower bound (`bound`, else None)."""
-    if journal is None:  # not read: nothing to say of how
-        return {"exact": None, "lines_read": None, "max_seconds": None, "covered_pct": None,
-                "read_until": None, "bound": None}
-    if not isinstance(journal, dict):
-        raise AnsibleFilterError("journal_reading: expected journal_errors' facts as a dict")
-    units = list((journal.get("units") or {}).values())
-    exact = journal.get("exact", True)
-    reading = {"exact": exact, "lines_read": journal.get("lines_read"), "max_seconds": journal.get("max_seconds"),
-               "covered_pct": min((u.get("covered_pct", 100.0) for u in units), default=100.0),
-               "read_until": next((u.get("read_until") for u in units if u.get("read_until")), None),
-               "bound": None}
-    if not exact:
-        reading["bound"] = (f"{reading['lines_read']:,} lines, {reading['covered_pct']:g} % of the time since the "
-                            f"start, were read in the {reading['max_seconds']:g} s limit")
-    return reading
+    """How the journal was read (journal_errors' facts): exact or cut, and the words of a lower bound."""
+    return _domain("dbl_journal_reading", records.journal_reading, journal)
 
 
 def journal_count(count, reading):
     """An error count as the report shows it: "812", or "at least 812" when the reading was cut."""
-    if not isinstance(reading, dict):
-        raise AnsibleFilterError("journal_count: expected the record's journal reading as a dict")
-    return f"at least {count}" if reading.get("exact") is False else f"{count}"
+    return _domain("dbl_journal_count", records.journal_count, count, reading)
 
 
 def journal_bound(reading):
     """The words after a count that is a lower bound, " (why)"; "" when the reading was exact."""
-    if not isinstance(reading, dict):
-        raise AnsibleFilterError("journal_bound: expected the record's journal reading as a dict")
-    return f" ({reading['bound']})" if reading.get("bound") else ""
-
-
-_FIELD = re.compile(r"\{(\w+)\}")
-
-
-def _filled(text, groups):
-    """`text` with each {name} replaced by the named group of that name; others left as they are."""
-    return _FIELD.sub(lambda field: groups.get(field[1]) or field[0], str(text))
+    return _domain("dbl_journal_bound", records.journal_bound, reading)
 
 
 def known_issues_catalogue(entries, extra=None):
-    """The catalogue of known issues: the file's entries and an inventory's (baseline_known_issues),
-    the latter first, and replacing the file's entry of the same id. Each entry needs an id, a
-    title and a pattern that compiles."""
-    if not isinstance(entries, list) or not isinstance(extra or [], list):
-        raise AnsibleFilterError("known_issues_catalogue: expected the file's entries and the extra ones as lists")
-    extra = extra or []
-    for entry in [*extra, *entries]:
-        if not isinstance(entry, dict) or not all(isinstance(entry.get(k), str) and entry[k] for k in
-                                                  ("id", "title", "pattern")):
-            raise AnsibleFilterError(f"known_issues_catalogue: an entry needs an id, a title and a pattern: {entry!r}")
-        try:
-            re.compile(entry["pattern"])
-        except re.error as exc:
-            raise AnsibleFilterError(
-                f"known_issues_catalogue: the pattern of {entry['id']} does not compile: {exc}") from None
-    replaced = {entry["id"] for entry in extra}
-    return [*extra, *(entry for entry in entries if entry["id"] not in replaced)]
+    """The catalogue of known issues: the file's entries and an inventory's, the latter first and replacing."""
+    return _domain("dbl_known_issues_catalogue", records.known_issues_catalogue, entries, extra)
 
 
-def known_issues(groups, catalogue):
-    """Split journal error groups into known issues (matched by the catalogue) and new ones.
+def match_known_issues(groups, catalogue):
+    """Journal error groups split into known issues (matched by the catalogue) and new ones."""
+    return _domain("dbl_match_known_issues", records.match_known_issues, groups, catalogue)
 
-    An entry's named groups name what each match concerns: `names` holds its `names` text filled
-    with them, and `solution` its steps filled with them, once per distinct match.
-    """
-    if not isinstance(groups, list) or not isinstance(catalogue, list):
-        raise AnsibleFilterError("known_issues: expected the error groups and the catalogue as lists")
-    known, new = {}, []
-    for group in groups:
-        text = group.get("sample", "")
-        match, entry = next(((m, c) for c in catalogue for m in [re.search(c["pattern"], text, re.MULTILINE)] if m),
-                            (None, None))
-        if entry is None:
-            new.append(group)
-            continue
-        slot = known.setdefault(entry["id"], dict(entry, count=0, groups=[], names=[], solution=[]))
-        slot["count"] += group.get("count", 0)
-        slot["groups"].append(group)
-        found = {name: value for name, value in match.groupdict().items() if value}
-        for target, texts in (("names", [entry["names"]] if entry.get("names") else []),
-                              ("solution", entry.get("solution") or [])):
-            slot[target].extend(filled for filled in (_filled(t, found) for t in texts) if filled not in slot[target])
-    return {"known": list(known.values()), "new": new}
+
+def minutes_since(then, now):
+    """Whole minutes from an ISO 8601 time to another; None when either is missing."""
+    return records.minutes_since(then, now)
+
+
+def add_days(when, days):
+    """An ISO 8601 time plus N days, as an ISO 8601 date."""
+    return records.add_days(when, days)
+
+
+def baseline_record(results, context):
+    """The whole baseline of one host from its registered module results and the run's context."""
+    return _domain("dbl_baseline_record", records.baseline_record, results, context)
+
+
+def baseline_fleet(hosts, measured, earlier, folder=""):
+    """The fleet summary's rows, one per host of the fleet (sorted), whichever job measured it."""
+    return _domain("dbl_baseline_fleet", records.baseline_fleet, hosts, measured, earlier, folder)
 
 
 def error_headline(sample):
     """The line of a multi-line error that names it: a traceback's exception, else the first line."""
     if not isinstance(sample, str):
-        raise AnsibleFilterError("error_headline: expected the error text as a string")
+        raise AnsibleFilterError("dbl_error_headline: expected the error text as a string")
     lines = [line.strip() for line in sample.splitlines() if line.strip()]
     if not lines:
         return ""
     headline = lines[-1] if any(line.startswith("Traceback") for line in lines) else lines[0]
     return headline if len(headline) <= 160 else headline[:159] + "…"
-
-
-def minutes_since(then, now):
-    """Whole minutes from an ISO 8601 time to another; None when either is missing."""
-    if not then or not now:
-        return None
-    start, end = (datetime.fromisoformat(str(t).replace("Z", "+00:00")) for t in (then, now))
-    # A unit that (re)started while the run measured it started after the run's clock was read: 0, not -1.
-    return max(0, math.floor((end - start).total_seconds() / 60))
-
-
-def add_days(when, days):
-    """An ISO 8601 time plus N days, as an ISO 8601 date."""
-    start = datetime.fromisoformat(str(when).replace("Z", "+00:00"))
-    return (start + timedelta(days=days)).astimezone(UTC).date().isoformat()
-
-
-SEVERITY_ORDER = ["ok", "pending", "warning", "critical", "failed"]
-
-
-def _worst(statuses):
-    return max(statuses, key=SEVERITY_ORDER.index, default="ok")
-
-
-def _section(result, key):
-    """(facts, problem) of one registered module result: the facts, or why there are none."""
-    if not isinstance(result, dict) or result.get("skipped"):
-        return None, None
-    if result.get("unreachable"):
-        return None, f"host unreachable: {result.get('msg', 'no reason given')}"
-    if key in result:
-        return result[key], None
-    return None, result.get("msg") or f"the module returned no {key}"
-
-
-def _upstream_record(upstream):
-    """What the baseline keeps of baseline_facts' upstream result, with the note the report shows
-    next to the live colour when the include changed after nginx last loaded its configuration, or
-    when that could not be told."""
-    if not isinstance(upstream, dict):
-        raise AnsibleFilterError("baseline_record: expected baseline_facts' upstream result as a dict")
-    if not upstream.get("file"):
-        return None
-    kept = {k: upstream.get(k) for k in ("file", "reason", "modified_at", "loaded_at", "changed_after_load")}
-    if upstream.get("changed_after_load"):
-        kept["note"] = (f"the include {upstream['file']} was changed at {upstream['modified_at']}, after nginx last"
-                        f" loaded its configuration at {upstream['loaded_at']}: the file may not be what nginx serves")
-    elif upstream.get("changed_after_load") is None:
-        kept["note"] = (f"whether the include {upstream['file']} changed after nginx last loaded its configuration"
-                        f" could not be told: {upstream.get('loaded_at_error') or 'no reason given'}")
-    else:
-        kept["note"] = ""
-    return kept
 
 
 def upstream_live(text, color_ports, service=""):
@@ -451,7 +171,7 @@ def upstream_live(text, color_ports, service=""):
     color_ports maps each colour to its port on the loopback or to its address (HOST:PORT, unix:PATH).
     """
     if not isinstance(color_ports, dict):
-        raise AnsibleFilterError("upstream_live: expected the colour ports as a dict")
+        raise AnsibleFilterError("dbl_upstream_live: expected the colour ports as a dict")
     color, reason = baseline_nginx.live_color(text, color_ports, service)
     return {"color": color, "reason": reason}
 
@@ -459,308 +179,44 @@ def upstream_live(text, color_ports, service=""):
 def upstream_color(text, color_ports, service=""):
     """The colour nginx's upstream include sends the service's traffic to; '' when it names no single one."""
     if not isinstance(color_ports, dict):
-        raise AnsibleFilterError("upstream_color: expected the colour ports as a dict")
+        raise AnsibleFilterError("dbl_upstream_color: expected the colour ports as a dict")
     return baseline_nginx.live_color(text, color_ports, service)[0]
 
 
-def probe_endpoints(endpoints, base_url):
+def endpoints_under(endpoints, base_url):
     """The role's endpoints ({name, path, ...}) as http_probe endpoints under a base URL."""
     if not isinstance(endpoints, list):
-        raise AnsibleFilterError("probe_endpoints: expected the endpoints as a list")
+        raise AnsibleFilterError("dbl_endpoints_under: expected the endpoints as a list")
     return baseline_live.endpoints_under(endpoints, base_url)
-
-
-def _app_status(unit, problem):
-    if unit is None:
-        return {"status": "failed", "text": f"not measured: {problem}"}
-    if not unit.get("exists"):
-        return {"status": "critical", "text": "unit not found"}
-    state = f"{unit.get('active_state')} ({unit.get('sub_state')})"
-    restarted = f", restarted {unit['restarts']} time(s)" if unit.get("restarts") else ""
-    if unit.get("active_state") != "active":  # with restarts: crash-looping
-        return {"status": "critical", "text": state + restarted}
-    if restarted:
-        return {"status": "warning", "text": state + restarted}
-    return {"status": "ok", "text": state}
-
-
-def _reachable_status(facts, problem, what):
-    if facts is None:
-        return {"status": "failed", "text": f"not measured: {problem}"}
-    if not facts.get("reachable"):
-        return {"status": "critical", "text": facts.get("error") or f"{what} not reachable"}
-    return {"status": "ok", "text": "running and responding"}
-
-
-def _http_status(endpoints, problem):
-    if endpoints is None:
-        return {"status": "failed", "text": f"not measured: {problem}"}
-    # Endpoints failing for the same reason (the host refused, TLS, DNS) are named once, with it.
-    failing = {}
-    for e in endpoints:
-        if not e.get("ok"):
-            failing.setdefault(str((e.get("error") or {}).get("msg") or e.get("status")), []).append(e.get("name"))
-    if failing:
-        return {"status": "critical", "text": "; ".join(
-            f"{f'all {len(names)} endpoints' if len(names) == len(endpoints) > 1 else ', '.join(names)}: {reason}"
-            for reason, names in failing.items())}
-    return {"status": "ok", "text": f"{len(endpoints)} endpoint(s) answered as expected"}
-
-
-def _pending_reasons(facts, problems):
-    reasons = {}
-    redis = facts.get("redis") or {}
-    if redis.get("reachable") and redis.get("hit_rate_pct") is None:
-        reasons["cache_hit_rate_pct"] = "not yet populated: no cache lookups since Redis started"
-    if not facts.get("http_public") and not facts.get("http_local"):
-        reasons["api_response_time_cold_ms"] = reasons["api_response_time_warm_ms"] = (
-            problems.get("http_public") or "no endpoint answered")
-    for metric, section in (("cache_memory_bytes", "redis"), ("app_memory_bytes", "unit"),
-                            ("app_cpu_avg_pct", "unit"), ("uptime_s", "unit"), ("error_count", "journal"),
-                            ("cache_hit_rate_pct", "redis")):
-        reason = problems.get(section) or problems.get("host")
-        if reason:
-            reasons.setdefault(metric, reason)
-    redis_error = (facts.get("redis") or {}).get("error")
-    if redis_error:
-        reasons.setdefault("cache_hit_rate_pct", redis_error)
-        reasons.setdefault("cache_memory_bytes", redis_error)
-    return reasons
-
-
-def _day_targets(summary, targets, deployed_at, measured_at, pending_reasons, lower_bounds=None):
-    rows = []
-    for target in targets:
-        due = add_days(deployed_at, target["day"]) if deployed_at else None
-        overdue = due is not None and measured_at[:10] > due
-        verdicts = judge(summary, {m: dict(r, severity=r.get("severity", "warning"))
-                                   for m, r in target["thresholds"].items()}, pending_reasons, lower_bounds)
-        for v in verdicts:
-            if v["status"] in ("warning", "critical") and not overdue:
-                v.update(status="pending", reason=f"not met yet; due {due}")
-        rows.append({"day": target["day"], "due": due, "verdicts": verdicts})
-    return rows
-
-
-def _recommendations(record):
-    tips = []
-    for issue in record["known_issues"]["known"]:
-        tips.extend(f"{issue['title']}: {step}" for step in issue.get("solution", []))
-    for group in record["known_issues"]["new"]:
-        seen = journal_count(group.get("count"), record["journal"])
-        tips.append(f"Investigate the new error group seen {seen} time(s): "
-                    f"{(group.get('sample') or '').splitlines()[0][:120] if group.get('sample') else '?'}")
-    for v in record["verdicts"]:
-        if v["status"] in ("warning", "critical"):
-            tips.append(f"{v['label']} is {v['actual']}, expected {v['expected']}")
-        elif v["metric"] == "cache_hit_rate_pct" and v["status"] == "pending":
-            tips.append("Warm the cache (playbooks/warm_cache.yml) and measure the hit rate again")
-    for name, section in record["status"].items():
-        if section["status"] in ("critical", "failed"):
-            tips.append(f"{name}: {section['text']}")
-    for row in record["comparison"]["rows"]:
-        if row["regression"]:
-            tips.append(f"{row['label']} regressed by {row['delta_pct']} % since the previous baseline")
-    return tips
-
-
-def _schedule(record):
-    facts = record["facts"]
-    summary = record["summary"]
-    postgres = facts.get("postgres") or {}
-    return [
-        {"item": "Initial baseline measurements", "done": record["reachable"]},
-        {"item": "Test 100 concurrent requests", "done": bool(facts.get("load"))},
-        {"item": "Measure database query times", "done": postgres.get("slowest_statements") is not None},
-        {"item": "Document cold start performance", "done": summary["api_response_time_cold_ms"] is not None},
-        {"item": "Measure warm cache performance", "done": summary["api_response_time_warm_ms"] is not None
-            and summary["cache_hit_rate_pct"] is not None},
-        {"item": "Track cache hit rate", "done": summary["cache_hit_rate_pct"] is not None},
-        {"item": "Compare with baseline", "done": record["comparison"]["previous_measured_at"] is not None},
-    ]
-
-
-VERDICT_TEXT = {"ok": "Good", "pending": "Good", "warning": "Needs attention", "critical": "Critical",
-                "failed": "Incomplete: some parts could not be measured"}
-
-
-def _history_source(source, read):
-    """Where the earlier baselines came from: {store, location, count (held there), read, error}."""
-    source = source if isinstance(source, dict) else {}
-    return {"store": source.get("store", "controller"), "location": source.get("location"),
-            "count": source.get("count", read), "read": read, "error": source.get("error") or None}
-
-
-def baseline_record(results, context):
-    """The whole baseline of one host from its registered module results and the run's context.
-
-    results: registered results by section (units, switch, journal, redis, postgres, http_local,
-    http_public, load). context: host, environment, service, color, measured_at, public_url,
-    unreachable_reason, thresholds, targets, known_issues, history, noise_pct, noise_min_baselines,
-    history_source ({store, location, count, error}: where the history was read and how many baselines it holds).
-    """
-    if not isinstance(results, dict) or not isinstance(context, dict):
-        raise AnsibleFilterError("baseline_record: expected the results and the context as dicts")
-    problems = {}
-    facts = {}
-    for section, key in (("units", "systemd_units"), ("journal", "journal_errors"), ("redis", "redis"),
-                         ("postgres", "postgres"), ("http_local", "http_probe"),
-                         ("http_public", "http_probe"), ("load", "http_load")):
-        facts[section], problem = _section(results.get(section), key)
-        if problem:
-            problems[section] = problem
-    color = context.get("color") or ""
-    upstream = context.get("upstream") or {}
-    unit_name = f"{context['service']}-{color}" if color else None
-    units = facts.pop("units") or {}
-    facts["unit"] = units.get(unit_name) if unit_name else None
-    facts["other_units"] = {name: u for name, u in units.items() if name != unit_name}
-    reachable = not context.get("unreachable_reason")
-    if not reachable:
-        # Nothing ran on the host: one reason stands for every section measured there.
-        problems = {"host": f"host unreachable: {context['unreachable_reason']}",
-                    **{k: v for k, v in problems.items() if k == "http_public"}}
-    elif "units" in problems:
-        problems["unit"] = problems.pop("units")
-    elif facts["unit"] is None:
-        found = upstream.get("reason")
-        problems["unit"] = ("the live colour could not be told from nginx's upstream file"
-                            + (f" {upstream.get('file')}: {found}" if found else "") + "; set baseline_color")
-    on_host = {s: problems.get(s) or problems.get("host") for s in ("unit", "journal", "redis", "postgres")}
-
-    summary = baseline_summary(facts)
-    pending = _pending_reasons(facts, problems)
-    reading = journal_reading(facts.get("journal"))
-    bounds = {"error_count": reading["bound"]} if reading["bound"] else {}
-    unit = facts["unit"] or {}
-    # Not a problem of its own: without the record, the deploy is counted from the unit's start, which says why.
-    switch, switch_problem = _section(results.get("switch"), "switch")
-    switch_problem = problems.get("host") or switch_problem
-    facts["switch"] = switch
-    deploy = baseline_live.deploy_time(switch if (switch or {}).get("found") else None, switch_problem,
-                                       color, unit.get("active_since"))
-    deployed_at = deploy["at"]
-    history = [h for h in context.get("history") or [] if isinstance(h, dict)]
-    previous = history[-1] if history else None
-    record = {
-        "schema_version": SCHEMA_VERSION,
-        "host": context["host"],
-        "environment": context["environment"],
-        "service": context["service"],
-        "color": color or None,
-        "unit": unit_name,
-        "public_url": context.get("public_url"),
-        "measured_at": context["measured_at"],
-        "deployed_at": deployed_at,
-        "deployed_at_source": deploy["source"],
-        "deployed_at_text": deploy["text"],
-        # The journal counts them from the switch the module read (baseline_facts): null without one.
-        "errors_since_traffic": ((facts.get("journal") or {}).get("error_events_since_traffic")
-                                 if deploy["source"] in ("switch", "rollback") else None),
-        "minutes_since_deploy": minutes_since(deployed_at, context["measured_at"]),
-        "reachable": reachable,
-        "upstream": _upstream_record(upstream),
-        "summary": summary,
-        "problems": problems,
-        "status": {
-            "Application": _app_status(facts["unit"], on_host["unit"]),
-            "Redis": _reachable_status(facts["redis"], on_host["redis"], "Redis"),
-            "Database": _reachable_status(facts["postgres"], on_host["postgres"], "PostgreSQL"),
-            "Public URL": _http_status(facts["http_public"], problems.get("http_public")),
-        },
-        "verdicts": judge(summary, context.get("thresholds") or {}, pending, bounds),
-        "targets": _day_targets(summary, context.get("targets") or [], deployed_at,
-                                context["measured_at"], pending, bounds),
-        "journal": reading,
-        "key_patterns": baseline_redis.key_pattern_counts((facts.get("redis") or {}).get("key_scan")),
-        "known_issues": known_issues((facts.get("journal") or {}).get("groups", []),
-                                     context.get("known_issues") or []),
-        "comparison": {
-            "history": _history_source(context.get("history_source"), len(history)),
-            "previous_measured_at": previous.get("measured_at") if previous else None,
-            "rows": compare_baselines(summary, [h.get("summary") or {} for h in history], context.get("noise_pct", 10),
-                                      context.get("noise_min_baselines", 1)),
-            "noise_pct": context.get("noise_pct", 10),
-            "min_baselines": context.get("noise_min_baselines", 1),
-        },
-        "trend": [trend([*history, {"summary": summary, "measured_at": context["measured_at"]}], m)
-                  for m in METRICS],
-        "facts": facts,
-    }
-    if reading["bound"]:
-        for row in [*record["comparison"]["rows"], *record["trend"]]:
-            if row["metric"] == "error_count":
-                row["label"] += " (now a lower bound: the journal was read in part)"
-    if facts.get("http_local") is not None or "http_local" in problems:
-        record["status"]["Application port"] = _http_status(facts["http_local"], problems.get("http_local"))
-    for v in record["verdicts"]:
-        v["summary"] = f"{v['label']}: {v['actual']} (expected {v['expected']})"
-    record["schedule"] = _schedule(record)
-    record["recommendations"] = _recommendations(record)
-    worst = _worst([s["status"] for s in record["status"].values()]
-                   + [v["status"] for v in record["verdicts"] if v["status"] != "pending"]
-                   + ["failed" for _ in problems])
-    record["verdict"] = {"status": worst, "text": VERDICT_TEXT[worst]}
-    return record
-
-
-def baseline_fleet(hosts, measured, earlier, folder=""):
-    """The fleet summary's rows, one per host of the fleet (sorted), whichever job measured it.
-
-    hosts: every host of the fleet (the inventory's, not only this job's: a sliced job measures a
-    part). measured: the records this job built. earlier: the heads (baseline_history) of the
-    latest baselines of the hosts this job did not measure, read from `folder`. Returns
-    {rows, hosts, with_baseline, this_run} (the counts); a row is {host, measured_at, this_run,
-    status, text, unit, summary}, or {host, missing, this_run} when there is no baseline of it.
-    """
-    if not isinstance(hosts, list) or not isinstance(measured, list) or not isinstance(earlier, list):
-        raise AnsibleFilterError("baseline_fleet: expected the fleet's hosts, this run's records and the "
-                                 "earlier heads as lists")
-    rows = {}
-    for head, this_run in [*((h, False) for h in earlier), *((r, True) for r in measured)]:
-        if not isinstance(head, dict) or not head.get("host"):
-            raise AnsibleFilterError(f"baseline_fleet: expected baseline records with a host, got {head!r}")
-        verdict = head.get("verdict")
-        status = verdict.get("status") if isinstance(verdict, dict) else verdict
-        rows[head["host"]] = {
-            "host": head["host"], "measured_at": head.get("measured_at"), "this_run": this_run,
-            "status": status, "text": VERDICT_TEXT.get(status, "unknown"),
-            "unit": head.get("unit") or (f"{head['service']}-{head['color']}" if head.get("color") else None),
-            "summary": head.get("summary") or {},
-        }
-    missing = f"no baseline in {folder}" if folder else "no baseline"
-    fleet = [rows.get(host) or {"host": host, "missing": missing, "this_run": False} for host in sorted(set(hosts))]
-    return {"rows": fleet, "hosts": len(fleet), "with_baseline": sum("missing" not in row for row in fleet),
-            "this_run": sum(row["this_run"] for row in fleet)}
 
 
 class FilterModule:
     def filters(self):
         return {
-            "human_bytes": human_bytes,
-            "human_duration": human_duration,
-            "pct": pct,
-            "ms": ms,
-            "status_mark": status_mark,
-            "delta_pct": delta_pct,
-            "metric_value": metric_value,
-            "baseline_summary": baseline_summary,
-            "baseline_fleet": baseline_fleet,
-            "judge": judge,
-            "missed": missed,
-            "gate_reasons": gate_reasons,
-            "compare_baselines": compare_baselines,
-            "trend": trend,
-            "known_issues": known_issues,
-            "known_issues_catalogue": known_issues_catalogue,
-            "journal_reading": journal_reading,
-            "journal_count": journal_count,
-            "journal_bound": journal_bound,
-            "minutes_since": minutes_since,
-            "error_headline": error_headline,
-            "add_days": add_days,
-            "upstream_color": upstream_color,
-            "upstream_live": upstream_live,
-            "probe_endpoints": probe_endpoints,
-            "baseline_record": baseline_record,
+            "dbl_human_bytes": human_bytes,
+            "dbl_human_duration": human_duration,
+            "dbl_human_pct": human_pct,
+            "dbl_human_ms": human_ms,
+            "dbl_status_mark": status_mark,
+            "dbl_delta_pct": delta_pct,
+            "dbl_human_metric": human_metric,
+            "dbl_baseline_summary": baseline_summary,
+            "dbl_baseline_fleet": baseline_fleet,
+            "dbl_judge_thresholds": judge_thresholds,
+            "dbl_missed_thresholds": missed_thresholds,
+            "dbl_gate_reasons": gate_reasons,
+            "dbl_compare_baselines": compare_baselines,
+            "dbl_metric_trend": metric_trend,
+            "dbl_match_known_issues": match_known_issues,
+            "dbl_known_issues_catalogue": known_issues_catalogue,
+            "dbl_journal_reading": journal_reading,
+            "dbl_journal_count": journal_count,
+            "dbl_journal_bound": journal_bound,
+            "dbl_minutes_since": minutes_since,
+            "dbl_error_headline": error_headline,
+            "dbl_add_days": add_days,
+            "dbl_upstream_color": upstream_color,
+            "dbl_upstream_live": upstream_live,
+            "dbl_endpoints_under": endpoints_under,
+            "dbl_baseline_record": baseline_record,
         }

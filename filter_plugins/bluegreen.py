@@ -32,14 +32,15 @@ def other_color(live, colors):
     """The colour of the pair that is not live."""
     others = [c for c in colors if c != live]
     if live not in colors or len(others) != 1:
-        raise AnsibleFilterError(f"other_color: cannot tell the candidate from live colour {live!r} and {list(colors)}")
+        raise AnsibleFilterError(
+            f"dbl_other_color: cannot tell the candidate from live colour {live!r} and {list(colors)}")
     return others[0]
 
 
-def gate_endpoints(latency_paths, candidate_base, live_base, health_path, openapi_path):
-    """The http_probe endpoints of the gate, named as bluegreen_gate reads them."""
+def bluegreen_gate_endpoints(latency_paths, candidate_base, live_base, health_path, openapi_path):
+    """The http_probe endpoints of the gate, named as dbl_bluegreen_gate reads them."""
     if not isinstance(latency_paths, list):
-        raise AnsibleFilterError("gate_endpoints: expected the latency paths as a list")
+        raise AnsibleFilterError("dbl_bluegreen_gate_endpoints: expected the latency paths as a list")
     return ([{"name": "candidate:health", "url": candidate_base + health_path, "return_body": True,
               "status_code": [200]},
              {"name": "candidate:openapi", "url": candidate_base + openapi_path, "return_body": True}]
@@ -55,11 +56,11 @@ def switch_upstream(text, color_ports, from_color, to_color, service=""):
     addresses swap places so each keeps the other's flags; the rest of the file is kept.
     """
     if not isinstance(color_ports, dict):
-        raise AnsibleFilterError("switch_upstream: expected the colour ports as a dict")
+        raise AnsibleFilterError("dbl_switch_upstream: expected the colour ports as a dict")
     try:
         return baseline_nginx.switch(text or "", color_ports, from_color, to_color, service)
     except ValueError as e:
-        raise AnsibleFilterError(f"switch_upstream: unable to switch from {from_color} to {to_color}: {e}") from e
+        raise AnsibleFilterError(f"dbl_switch_upstream: unable to switch from {from_color} to {to_color}: {e}") from e
 
 
 def _body_json(probe):
@@ -98,7 +99,7 @@ def bluegreen_gate(facts, rules):
     rules: expected_version, expected_routes, latency_margin_pct, latency_margin_ms, catalogue.
     """
     if not isinstance(facts, dict) or not isinstance(rules, dict):
-        raise AnsibleFilterError("bluegreen_gate: expected the facts and the rules as dicts")
+        raise AnsibleFilterError("dbl_bluegreen_gate: expected the facts and the rules as dicts")
     before = facts.get("candidate") or {}
     after = facts.get("candidate_after") or {}
     unit = facts.get("candidate_unit", "candidate")
@@ -155,7 +156,7 @@ def bluegreen_verification(facts, rules):
     candidate (colour). rules: max_error_rate_pct, max_p95_ms.
     """
     if not isinstance(facts, dict) or not isinstance(rules, dict):
-        raise AnsibleFilterError("bluegreen_verification: expected the facts and the rules as dicts")
+        raise AnsibleFilterError("dbl_bluegreen_verification: expected the facts and the rules as dicts")
     load = facts.get("load") or {}
     requests = load.get("requests") or 0
     good = sum(n for code, n in (load.get("status_codes") or {}).items() if str(code).startswith(("2", "3")))
@@ -228,11 +229,11 @@ def deploy_summary(hosts, hostvars):
 class FilterModule:
     def filters(self):
         return {
-            "other_color": other_color,
-            "gate_endpoints": gate_endpoints,
-            "switch_upstream": switch_upstream,
-            "bluegreen_gate": bluegreen_gate,
-            "bluegreen_verification": bluegreen_verification,
-            "bluegreen_verdict": bluegreen_verdict,
-            "deploy_summary": deploy_summary,
+            "dbl_other_color": other_color,
+            "dbl_bluegreen_gate_endpoints": bluegreen_gate_endpoints,
+            "dbl_switch_upstream": switch_upstream,
+            "dbl_bluegreen_gate": bluegreen_gate,
+            "dbl_bluegreen_verification": bluegreen_verification,
+            "dbl_bluegreen_verdict": bluegreen_verdict,
+            "dbl_deploy_summary": deploy_summary,
         }

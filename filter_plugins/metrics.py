@@ -17,41 +17,24 @@ Grafana dashboard (grafana/) are checked against it (tests/unit/test_prometheus_
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+import runpy
 from datetime import datetime
+from pathlib import Path
 
 from ansible.errors import AnsibleFilterError
 
+# The project's module_utils, importable here as in the modules Ansible sends to a host.
+runpy.run_path(str(Path(__file__).resolve().parents[1] / "module_utils" / "on_controller.py"))
+
+from ansible.module_utils.baseline_catalogue import CATALOGUE
+from ansible.module_utils.baseline_record import SEVERITY_ORDER as STATUSES
+from ansible.module_utils.baseline_record import UNSTATUSED_PARTS
+
 PREFIX = "deploy_baseline_"
-STATUSES = ("ok", "pending", "warning", "critical", "failed")
 
 
-@dataclass(frozen=True)
-class Figure:
-    """How one summary figure of the record becomes a metric: its name, meaning and unit change."""
-
-    key: str
-    name: str
-    help: str
-    divisor: int = 1
-
-
-SUMMARY_FIGURES = (
-    Figure("api_response_time_cold_ms", "api_response_cold_seconds",
-           "Mean cold response time of the endpoints that answered (new connection, every phase).", 1000),
-    Figure("api_response_time_warm_ms", "api_response_warm_p50_seconds",
-           "Mean of the endpoints' median warm response times (reused connection).", 1000),
-    Figure("cache_hit_rate_pct", "cache_hit_ratio",
-           "Redis keyspace hits per lookup since Redis started (0 to 1).", 100),
-    Figure("cache_memory_bytes", "cache_memory_bytes", "Memory used by Redis."),
-    Figure("app_memory_bytes", "app_memory_bytes", "Memory used by the live unit's processes."),
-    Figure("app_cpu_avg_pct", "app_cpu_ratio",
-           "CPU used by the live unit on average since it started, in CPUs (1 is one CPU busy).", 100),
-    Figure("uptime_s", "app_uptime_seconds", "Time since the live unit started."),
-    Figure("error_count", "journal_errors", "Errors in the live unit's journal since it started."),
-)
-
-# Every family but the summary and endpoint figures: name (without the prefix) -> HELP.
+# Every family but the summary figures (module_utils/baseline_catalogue.py) and the endpoint figures:
+# name (without the prefix) -> HELP.
 FAMILIES = {
     "last_run_timestamp_seconds": "When the baseline was measured, in seconds since the epoch.",
     "max_age_seconds": "How old the baseline may get before the next one is overdue (its schedule and a margin).",
@@ -79,13 +62,10 @@ ENDPOINT_FIGURES = (
 # Where the endpoints were probed from, as the value of the "via" label.
 PROBES = (("http_public", "public"), ("http_local", "local"))
 
-# Parts without a status of their own in the record (baseline.py's _UNSTATUSED_PARTS): facts key -> name.
-UNSTATUSED_PARTS = (("journal", "Journal"), ("load", "Concurrency test"))
-
 
 def metric_names():
     """Every metric name the export can write, with its prefix."""
-    names = [*FAMILIES, *(f.name for f in SUMMARY_FIGURES), *(name for _, _, name, _ in ENDPOINT_FIGURES)]
+    names = [*FAMILIES, *(m.prometheus_name for m in CATALOGUE), *(name for _, _, name, _ in ENDPOINT_FIGURES)]
     return [PREFIX + name for name in names]
 
 
@@ -93,9 +73,9 @@ def _epoch_seconds(when, what):
     try:
         moment = datetime.fromisoformat(str(when).replace("Z", "+00:00"))
     except ValueError as exc:
-        raise AnsibleFilterError(f"baseline_prometheus: {what} is not an ISO 8601 time: {when!r}") from exc
+        raise AnsibleFilterError(f"dbl_baseline_prometheus: {what} is not an ISO 8601 time: {when!r}") from exc
     if moment.tzinfo is None:
-        raise AnsibleFilterError(f"baseline_prometheus: {what} has no time zone: {when!r}")
+        raise AnsibleFilterError(f"dbl_baseline_prometheus: {what} has no time zone: {when!r}")
     return int(moment.timestamp())
 
 
@@ -104,7 +84,7 @@ def _value(value, divisor, what):
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise AnsibleFilterError(f"baseline_prometheus: {what} must be a finite number, got {value!r}")
+        raise AnsibleFilterError(f"dbl_baseline_prometheus: {what} must be a finite number, got {value!r}")
     if divisor == 1:
         return str(value)
     # Rounded so that ms and % turn into the decimals they stand for (8.924 ms -> 0.008924).
@@ -147,7 +127,7 @@ def _parts_measured(record):
     parts = [(name, "0" if (part or {}).get("status") == "failed" else "1")
              for name, part in (record.get("status") or {}).items()]
     facts, problems = record.get("facts") or {}, record.get("problems") or {}
-    for key, name in UNSTATUSED_PARTS:
+    for key, name in UNSTATUSED_PARTS.items():
         if facts.get(key):
             parts.append((name, "1"))
         elif key in problems:
@@ -157,7 +137,7 @@ def _parts_measured(record):
 
 def _regressions(record):
     """(metric, 1 or 0) of each summary figure compared with the previous baseline (both measured)."""
-    names = {f.key: PREFIX + f.name for f in SUMMARY_FIGURES}
+    names = {m.key: PREFIX + m.prometheus_name for m in CATALOGUE}
     rows = (record.get("comparison") or {}).get("rows") or []
     return [(names[r["metric"]], "1" if r.get("regression") else "0")
             for r in rows if r.get("metric") in names and r.get("delta_pct") is not None]
@@ -181,18 +161,18 @@ def baseline_prometheus(record, max_age_s=None):
     stale-baseline alert; None writes no such metric.
     """
     if not isinstance(record, dict) or not isinstance(record.get("summary"), dict):
-        raise AnsibleFilterError("baseline_prometheus: expected a baseline record with a summary")
+        raise AnsibleFilterError("dbl_baseline_prometheus: expected a baseline record with a summary")
     missing = [k for k in ("host", "service", "environment", "measured_at") if not record.get(k)]
     if missing:
-        raise AnsibleFilterError(f"baseline_prometheus: the record has no {', '.join(missing)}")
+        raise AnsibleFilterError(f"dbl_baseline_prometheus: the record has no {', '.join(missing)}")
     if max_age_s is not None and not (_value(max_age_s, 1, "max_age_s") and max_age_s > 0):
-        raise AnsibleFilterError(f"baseline_prometheus: max_age_s must be a positive number, got {max_age_s!r}")
+        raise AnsibleFilterError(f"dbl_baseline_prometheus: max_age_s must be a positive number, got {max_age_s!r}")
     base = (("host", record["host"]), ("service", record["service"]), ("color", record.get("color") or ""),
             ("environment", record["environment"]))
     summary = record["summary"]
     status = (record.get("verdict") or {}).get("status")
     if status not in STATUSES:
-        raise AnsibleFilterError(f"baseline_prometheus: unknown verdict status {status!r}; expected one of "
+        raise AnsibleFilterError(f"dbl_baseline_prometheus: unknown verdict status {status!r}; expected one of "
                                  f"{', '.join(STATUSES)}")
     facts = record.get("facts") or {}
     endpoints = _endpoints(facts)
@@ -205,9 +185,9 @@ def baseline_prometheus(record, max_age_s=None):
     lines += _family("host_reachable", [(base, "1" if record.get("reachable") else "0")])
     lines += _family("verdict_status", [((*base, ("status", s)), "1" if s == status else "0") for s in STATUSES])
     lines += _family("part_measured", [((*base, ("part", part)), value) for part, value in _parts_measured(record)])
-    for figure in SUMMARY_FIGURES:
-        value = _value(summary.get(figure.key), figure.divisor, f"summary.{figure.key}")
-        lines += _family(figure.name, [(base, value)], figure.help)
+    for metric in CATALOGUE:
+        value = _value(summary.get(metric.key), metric.prometheus_divisor, f"summary.{metric.key}")
+        lines += _family(metric.prometheus_name, [(base, value)], metric.prometheus_help)
     lines += _family("figure_regressed", [((*base, ("figure", name)), value) for name, value in _regressions(record)])
     exact = (record.get("journal") or {}).get("exact")
     if exact is not None and summary.get("error_count") is not None:
@@ -234,14 +214,14 @@ def prometheus_path(path, report_dir, dest):
     dest is controller or host; on the host the path must be absolute (there is no report folder there).
     """
     if dest not in ("controller", "host"):
-        raise AnsibleFilterError(f"prometheus_path: dest must be controller or host, not {dest!r}")
+        raise AnsibleFilterError(f"dbl_prometheus_path: dest must be controller or host, not {dest!r}")
     if not isinstance(path, str) or not path:
-        raise AnsibleFilterError("prometheus_path: expected the metrics file as a non-empty string")
+        raise AnsibleFilterError("dbl_prometheus_path: expected the metrics file as a non-empty string")
     if path.startswith("/"):
         return path
     if dest == "host":
         raise AnsibleFilterError(
-            f"prometheus_path: a metrics file on the host needs an absolute path (node_exporter's textfile "
+            f"dbl_prometheus_path: a metrics file on the host needs an absolute path (node_exporter's textfile "
             f"directory, e.g. /var/lib/prometheus/node-exporter/deploy_baseline.prom), got {path!r}")
     return f"{report_dir.rstrip('/')}/{path}"
 
@@ -249,6 +229,6 @@ def prometheus_path(path, report_dir, dest):
 class FilterModule:
     def filters(self):
         return {
-            "baseline_prometheus": baseline_prometheus,
-            "prometheus_path": prometheus_path,
+            "dbl_baseline_prometheus": baseline_prometheus,
+            "dbl_prometheus_path": prometheus_path,
         }

@@ -4,7 +4,7 @@ Noise band: each figure of a baseline is judged against the values of the same f
 baselines before it, the last ``window`` of them that were measured: their median, plus or minus
 ``k`` times the scaled median absolute deviation (1.4826 x MAD estimates the standard deviation of
 normal noise, so k=3 is "three sigma"), and never narrower than the figure's noise floors: ``floor_pct``
-% of the median and the figure's absolute floor (module_utils/baseline_noise.py), so that a flat,
+% of the median and the figure's absolute floor (module_utils/baseline_catalogue.py), so that a flat,
 noisy history does not flag every small move. A figure needs ``min_points`` earlier values before
 it is judged. Outside the band on the worse side is a regression, on the better side an improvement;
 on its edge is within.
@@ -18,7 +18,6 @@ import math
 import re
 import runpy
 import statistics
-from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -28,34 +27,13 @@ from ansible.errors import AnsibleFilterError
 runpy.run_path(str(Path(__file__).resolve().parents[1] / "module_utils" / "on_controller.py"))
 
 from ansible.module_utils import baseline_noise
+from ansible.module_utils.baseline_catalogue import METRICS, delta_pct
 
 try:
     from yaml import CSafeLoader as SafeLoader
 except ImportError:  # PyYAML without libyaml: slower, same result
     from yaml import SafeLoader
 
-
-@dataclass(frozen=True)
-class Figure:
-    """A summary figure as the trend reads it; labels and directions are those of filter_plugins/baseline.py."""
-
-    label: str
-    better: str  # lower, higher, or none (not judged)
-    chart_unit: str
-    chart_divisor: float = 1
-    ceiling: float | None = None  # the largest value the figure can take
-
-
-FIGURES = {
-    "api_response_time_cold_ms": Figure("API response (cold)", "lower", "ms"),
-    "api_response_time_warm_ms": Figure("API response (warm p50)", "lower", "ms"),
-    "cache_hit_rate_pct": Figure("Cache hit rate", "higher", "%", ceiling=100),
-    "cache_memory_bytes": Figure("Redis memory", "lower", "MiB", 1024 * 1024),
-    "app_memory_bytes": Figure("Application memory", "lower", "MiB", 1024 * 1024),
-    "app_cpu_avg_pct": Figure("Application CPU (avg)", "lower", "%"),
-    "uptime_s": Figure("Uptime", "none", "h", 3600),
-    "error_count": Figure("Errors since deploy", "lower", "count"),
-}
 
 # The top-level entries of a baseline file that a trend reads. The rest (facts above all) is most
 # of the file and is never parsed.
@@ -78,7 +56,7 @@ def _head(text):
 
 
 def _baseline(text, name):
-    where = f"baseline_history: {name}"
+    where = f"dbl_parse_baselines: {name}"
     try:
         head = yaml.load(_head(text), Loader=SafeLoader)
         if not isinstance(head, dict) or "summary" not in head:  # not our layout: read the whole file
@@ -96,21 +74,21 @@ def _baseline(text, name):
         "host": head.get("host"), "environment": head.get("environment"), "service": head.get("service"),
         "color": head.get("color"), "measured_at": head["measured_at"],
         "verdict": (head.get("verdict") or {}).get("status"),
-        "summary": {metric: head["summary"].get(metric) for metric in FIGURES},
+        "summary": {metric: head["summary"].get(metric) for metric in METRICS},
     }
 
 
-def baseline_history(texts, names=None):
+def parse_baselines(texts, names=None):
     """Baseline files' texts -> [{host, service, environment, color, measured_at, verdict, summary}].
 
     names (the files' paths, in the same order) only serve the error messages. Only the entries a
     trend needs are parsed, so 1,000 baselines read in well under a second.
     """
     if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
-        raise AnsibleFilterError("baseline_history: expected the baseline files' texts as a list of strings")
+        raise AnsibleFilterError("dbl_parse_baselines: expected the baseline files' texts as a list of strings")
     names = list(names) if names is not None else [f"baseline #{n + 1}" for n in range(len(texts))]
     if len(names) != len(texts):
-        raise AnsibleFilterError(f"baseline_history: {len(texts)} texts but {len(names)} names")
+        raise AnsibleFilterError(f"dbl_parse_baselines: {len(texts)} texts but {len(names)} names")
     return [_baseline(text, name) for text, name in zip(texts, names, strict=True)]
 
 
@@ -118,14 +96,8 @@ def baseline_head(record):
     """The entries of a baseline record that a comparison and a trend read (HEAD_KEYS): what the
     baseline role keeps on the host. The facts (journal lines above all) stay out."""
     if not isinstance(record, dict) or not isinstance(record.get("summary"), dict):
-        raise AnsibleFilterError("baseline_head: expected a baseline record (a dict with a summary)")
+        raise AnsibleFilterError("dbl_baseline_head: expected a baseline record (a dict with a summary)")
     return {key: record.get(key) for key in HEAD_KEYS}
-
-
-def _delta_pct(current, previous):
-    if current is None or previous is None or previous == 0:
-        return None
-    return round((current - previous) / abs(previous) * 100, 1)
 
 
 def noise_band(earlier, k=3.0, floor_pct=10.0, floor=0.0):
@@ -135,9 +107,9 @@ def noise_band(earlier, k=3.0, floor_pct=10.0, floor=0.0):
     figure is a size, a time, a rate or a count.
     """
     if not isinstance(earlier, list) or not earlier:
-        raise AnsibleFilterError("noise_band: expected the earlier values as a non-empty list")
+        raise AnsibleFilterError("dbl_noise_band: expected the earlier values as a non-empty list")
     if any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in earlier):
-        raise AnsibleFilterError(f"noise_band: expected numbers, got {earlier!r}")
+        raise AnsibleFilterError(f"dbl_noise_band: expected numbers, got {earlier!r}")
     return baseline_noise.band(earlier, k, floor_pct, floor)
 
 
@@ -157,7 +129,8 @@ def _chart(figure, points, metric):
     one_day = len({at[:10] for at, _ in measured}) == 1
     labels = ([at[11:19] if one_day else f"{at[5:10]} {at[11:16]}" for at, _ in measured]
               if len(measured) <= CHART_LABELS_MAX else None)
-    return {"title": f"{figure.label}, {figure.chart_unit}", "unit": figure.chart_unit, "labels": labels,
+    unit = figure.chart_unit or figure.unit
+    return {"title": f"{figure.label}, {unit}", "unit": unit, "labels": labels,
             "data": values}
 
 
@@ -167,12 +140,12 @@ def _series(history, metric, figure, k, window, min_points, floor_pct):
     for point in history:
         value = point["summary"][metric]
         band = None
-        if figure.better != "none" and len(earlier) >= min_points:
-            band = noise_band(earlier[-window:], k, floor_pct, baseline_noise.NOISE_FLOORS[metric])
+        if figure.judged and len(earlier) >= min_points:
+            band = noise_band(earlier[-window:], k, floor_pct, figure.noise_floor)
             if figure.ceiling is not None:
                 band["high"] = min(band["high"], figure.ceiling)
         rows.append({"value": value, "band": band, "flag": _flag(value, band, figure.better),
-                     "learning": value is not None and band is None and figure.better != "none"})
+                     "learning": value is not None and band is None and figure.judged})
         if value is not None:
             earlier.append(value)
     return rows
@@ -180,33 +153,34 @@ def _series(history, metric, figure, k, window, min_points, floor_pct):
 
 def _number_option(value, name, minimum):
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < minimum:
-        raise AnsibleFilterError(f"baseline_trend: {name} must be a number of at least {minimum}, got {value!r}")
+        raise AnsibleFilterError(f"dbl_baseline_trend: {name} must be a number of at least {minimum}, got {value!r}")
     return value
 
 
 def baseline_trend(history, k=3.0, window=20, min_points=5, floor_pct=10.0, rows=30):
-    """The trend of a host's baselines (baseline_history's list): per figure, per point, regressions, charts.
+    """The trend of a host's baselines (dbl_parse_baselines' list): per figure, per point, regressions, charts.
 
     rows: how many of the newest baselines and regressions the report lists (0: all); the figures
     and charts always cover every baseline.
     """
     if not isinstance(history, list) or not history:
-        raise AnsibleFilterError("baseline_trend: expected a non-empty list of baselines (baseline_history)")
+        raise AnsibleFilterError("dbl_baseline_trend: expected a non-empty list of baselines (dbl_parse_baselines)")
     k = _number_option(k, "k", 0)
     window = int(_number_option(window, "window", 1))
     min_points = int(_number_option(min_points, "min_points", 1))
     floor_pct = _number_option(floor_pct, "floor_pct", 0)
     rows = int(_number_option(rows, "rows", 0))
     if any(not isinstance(p, dict) or not isinstance(p.get("summary"), dict) for p in history):
-        raise AnsibleFilterError("baseline_trend: every baseline needs a summary (read them with baseline_history)")
+        raise AnsibleFilterError(
+            "dbl_baseline_trend: every baseline needs a summary (read them with dbl_parse_baselines)")
     # One plain copy of each baseline: every later step reads them many times (Ansible hands a
     # filter the previous filter's output in containers that are slower to read).
-    points = sorted(({**p, "summary": {m: p["summary"].get(m) for m in FIGURES}} for p in history),
+    points = sorted(({**p, "summary": {m: p["summary"].get(m) for m in METRICS}} for p in history),
                     key=lambda p: p["measured_at"])
 
     figures, regressions = [], []
     flags = [{} for _ in points]
-    for metric, figure in FIGURES.items():
+    for metric, figure in METRICS.items():
         series = _series(points, metric, figure, k, window, min_points, floor_pct)
         measured = [row["value"] for row in series if row["value"] is not None]
         for point, row, point_flags in zip(points, series, flags, strict=True):
@@ -215,17 +189,17 @@ def baseline_trend(history, k=3.0, window=20, min_points=5, floor_pct=10.0, rows
                 regressions.append({"measured_at": point["measured_at"], "metric": metric, "label": figure.label,
                                     "value": row["value"], "low": row["band"]["low"], "high": row["band"]["high"],
                                     "median": row["band"]["median"],
-                                    "delta_pct": _delta_pct(row["value"], row["band"]["median"])})
+                                    "delta_pct": delta_pct(row["value"], row["band"]["median"])})
         last = series[-1]
         figures.append({
             "metric": metric, "label": figure.label, "better": figure.better, "measured": len(measured),
-            "floor": baseline_noise.NOISE_FLOORS[metric] if figure.better != "none" else None,
+            "floor": figure.noise_floor if figure.judged else None,
             "first": measured[0] if measured else None,
             "previous": measured[-2] if len(measured) > 1 else None,
             "last": last["value"],
             "median": statistics.median(measured) if measured else None,
-            "delta_pct": _delta_pct(last["value"], measured[-2] if len(measured) > 1 else None),
-            "delta_first_pct": _delta_pct(last["value"], measured[0] if len(measured) > 1 else None),
+            "delta_pct": delta_pct(last["value"], measured[-2] if len(measured) > 1 else None),
+            "delta_first_pct": delta_pct(last["value"], measured[0] if len(measured) > 1 else None),
             "band": last["band"],
             "flag": last["flag"] or ("learning" if last["learning"] else ""),
             "regressions": sum(1 for row in series if row["flag"] == "regression"),
@@ -250,8 +224,8 @@ def baseline_trend(history, k=3.0, window=20, min_points=5, floor_pct=10.0, rows
 class FilterModule:
     def filters(self):
         return {
-            "baseline_history": baseline_history,
-            "baseline_head": baseline_head,
-            "noise_band": noise_band,
-            "baseline_trend": baseline_trend,
+            "dbl_parse_baselines": parse_baselines,
+            "dbl_baseline_head": baseline_head,
+            "dbl_noise_band": noise_band,
+            "dbl_baseline_trend": baseline_trend,
         }

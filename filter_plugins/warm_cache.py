@@ -42,7 +42,7 @@ def warm_cache_round(probe, before, after, patterns, target_pct):
     Returns the round's hits, misses and hit rate, the watched keys before and after, what is
     missing, whether the cache is populated, whether warming should stop, and the reason.
     """
-    name = "warm_cache_round"
+    name = "dbl_warm_cache_round"
     if not isinstance(probe, list):
         raise AnsibleFilterError(f"{name}: expected http_probe's results as a list")
     _check_redis(before, name, "before")
@@ -98,7 +98,7 @@ def warm_cache_round(probe, before, after, patterns, target_pct):
 
 def warm_cache_result(before, rounds, elapsed_s, max_rounds, max_s):
     """The outcome of warming: populated or not and why, requests sent, hit rate before and after."""
-    name = "warm_cache_result"
+    name = "dbl_warm_cache_result"
     _check_redis(before, name, "before")
     if not isinstance(rounds, list) or not rounds:
         raise AnsibleFilterError(f"{name}: expected the judged rounds as a non-empty list")
@@ -125,6 +125,6 @@ def warm_cache_result(before, rounds, elapsed_s, max_rounds, max_s):
 class FilterModule:
     def filters(self):
         return {
-            "warm_cache_round": warm_cache_round,
-            "warm_cache_result": warm_cache_result,
+            "dbl_warm_cache_round": warm_cache_round,
+            "dbl_warm_cache_result": warm_cache_result,
         }

@@ -61,7 +61,7 @@ EXAMPLES = r"""
     path: /var/lib/deploy-baseline/tsh_erp
     write:
       name: 20261129T181502Z.yml
-      content: "{{ baseline_record | baseline_head | to_nice_yaml }}"
+      content: "{{ baseline_record | dbl_baseline_head | to_nice_yaml }}"
     keep: 100
     max_age_days: 400
   become: true

@@ -1,8 +1,8 @@
 """The live colour's endpoints and its last blue/green switch: pure helpers, standard library only.
 
-Shared by the baseline_facts module (on the target) and the role's filters probe_endpoints and
-baseline_record (filter_plugins/baseline.py, on the controller, which puts module_utils on its
-import path). The live colour itself is read from nginx's include by module_utils/baseline_nginx.py.
+Shared by the baseline_facts module (on the target), the filter dbl_endpoints_under
+(filter_plugins/baseline.py) and the baseline record (module_utils/baseline_record.py), both on the
+controller. The live colour itself is read from nginx's include by module_utils/baseline_nginx.py.
 """
 
 from __future__ import annotations

@@ -4,37 +4,21 @@ with the previous baseline share. Pure helpers, standard library only.
 A figure is compared with a reference (the trend: the median of its earlier values; the report:
 its previous value) within a band whose half-width is the largest of
   - its relative noise floor: floor_pct % of the reference (baseline_noise_pct, trend_band_floor_pct);
-  - its absolute noise floor, NOISE_FLOORS below, in the figure's own unit: what it moves by itself
-    between two runs on a shared host (a 1.2 ms swing of a 5 ms response is not a regression a
-    person would act on, nor a few MiB of a Python process' memory);
+  - its absolute noise floor, in the figure's own unit (module_utils/baseline_catalogue.py): what
+    it moves by itself between two runs on a shared host (a 1.2 ms swing of a 5 ms response is not
+    a regression a person would act on, nor a few MiB of a Python process' memory);
   - for the trend, k x 1.4826 x the median absolute deviation of the earlier values (1.4826 x MAD
     estimates the standard deviation of normal noise).
 A figure is not judged until enough earlier values exist (trend_band_min_points,
 baseline_noise_min_baselines): before that, its noise is not known. A value on a band's edge is
-within it. Used on the controller by filter_plugins/trend.py and filter_plugins/baseline.py.
+within it. Used on the controller by filter_plugins/trend.py and module_utils/baseline_record.py.
 """
 
 from __future__ import annotations
 
 import statistics
 
-MIB = 1024 * 1024
 MAD_TO_SIGMA = 1.4826
-
-# The absolute noise floor of each summary figure, in the unit of the baseline's summary; one
-# entry per figure of filter_plugins/baseline.py's METRICS (a test checks they match). Chosen from
-# the demo's baselines on a loaded 2-core machine (tests/fixtures/history): flat histories move
-# by these amounts from run to run.
-NOISE_FLOORS = {
-    "api_response_time_cold_ms": 1.0,  # ms: a new connection's time swings by a millisecond or more under load
-    "api_response_time_warm_ms": 0.5,  # ms: a reused connection's answer is steadier
-    "cache_hit_rate_pct": 2.0,  # percentage points
-    "cache_memory_bytes": 64 * 1024,  # an idle Redis' own buffers; a large one has the relative floor
-    "app_memory_bytes": 4 * MIB,  # a Python process' heap grows by a few MiB as it serves
-    "app_cpu_avg_pct": 0.5,  # percentage points: the average since the start moves while the unit warms up
-    "uptime_s": 0,  # not judged: it grows by itself between runs
-    "error_count": 0,  # a count is exact: one more error is one more error
-}
 
 
 def half_width(reference: float, floor_pct: float, floor: float, spread: float = 0.0) -> float:

@@ -12,8 +12,8 @@ from module_runner import run_module
 from trend import FilterModule
 
 NOW = datetime.datetime(2026, 12, 2, 6, 0, tzinfo=datetime.UTC)
-baseline_head = FilterModule().filters()["baseline_head"]
-baseline_history_filter = FilterModule().filters()["baseline_history"]
+baseline_head = FilterModule().filters()["dbl_baseline_head"]
+baseline_history_filter = FilterModule().filters()["dbl_parse_baselines"]
 
 
 def names(*stamps):

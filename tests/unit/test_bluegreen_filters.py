@@ -14,30 +14,30 @@ PORTS = {"blue": 8001, "green": 8002}
 
 
 def test_switch_upstream_moves_the_port_and_the_colour_mark():
-    switched = F["switch_upstream"](UPSTREAM, PORTS, "green", "blue", "tsh_erp")
+    switched = F["dbl_switch_upstream"](UPSTREAM, PORTS, "green", "blue", "tsh_erp")
     assert switched == UPSTREAM.replace("8002; # color=green", "8001; # color=blue")
-    assert F["switch_upstream"](switched, PORTS, "blue", "green", "tsh_erp") == UPSTREAM
+    assert F["dbl_switch_upstream"](switched, PORTS, "blue", "green", "tsh_erp") == UPSTREAM
 
 
 def test_switch_upstream_refuses_a_file_whose_live_colour_is_not_the_one_to_leave():
-    with pytest.raises(AnsibleFilterError, match=r"^switch_upstream: unable to switch from blue to green:"
+    with pytest.raises(AnsibleFilterError, match=r"^dbl_switch_upstream: unable to switch from blue to green:"
                                                  r" the file's live colour is green, not blue$"):
-        F["switch_upstream"](UPSTREAM, PORTS, "blue", "green")
+        F["dbl_switch_upstream"](UPSTREAM, PORTS, "blue", "green")
 
 
 def test_switch_upstream_says_what_the_file_names_when_no_colour_is_live():
     both = "upstream tsh_erp { server 127.0.0.1:8001; server 127.0.0.1:8002; }"
     with pytest.raises(AnsibleFilterError, match=r"the upstream tsh_erp names 127.0.0.1:8001 and 127.0.0.1:8002,"
                                                  r" both live$"):
-        F["switch_upstream"](both, PORTS, "blue", "green")
-    with pytest.raises(AnsibleFilterError, match="switch_upstream: expected the colour ports as a dict"):
-        F["switch_upstream"](UPSTREAM, [8001, 8002], "green", "blue")
+        F["dbl_switch_upstream"](both, PORTS, "blue", "green")
+    with pytest.raises(AnsibleFilterError, match="dbl_switch_upstream: expected the colour ports as a dict"):
+        F["dbl_switch_upstream"](UPSTREAM, [8001, 8002], "green", "blue")
 
 
 def test_other_color():
-    assert F["other_color"]("green", ["blue", "green"]) == "blue"
-    with pytest.raises(AnsibleFilterError, match="other_color: cannot tell the candidate"):
-        F["other_color"]("red", ["blue", "green"])
+    assert F["dbl_other_color"]("green", ["blue", "green"]) == "blue"
+    with pytest.raises(AnsibleFilterError, match="dbl_other_color: cannot tell the candidate"):
+        F["dbl_other_color"]("red", ["blue", "green"])
 
 
 def unit(**over):
@@ -67,7 +67,7 @@ RULES = {"expected_version": "1.6.0", "expected_routes": ["/health", "/api/order
 
 
 def test_a_good_candidate_passes_every_check():
-    gate = F["bluegreen_gate"](facts(), RULES)
+    gate = F["dbl_bluegreen_gate"](facts(), RULES)
     assert gate["passed"], gate["reasons"]
     assert [c["name"] for c in gate["checks"]] == [
         "unit active", "not restarting", "health answers", "expected version", "expected routes",
@@ -92,7 +92,7 @@ def test_a_good_candidate_passes_every_check():
      "warm p50 10.0 ms is worse than live 2.0 ms beyond the margin (limit 4.0 ms)"),
 ])
 def test_each_failed_check_gives_its_reason(over, reason):
-    gate = F["bluegreen_gate"](facts(**over), RULES)
+    gate = F["dbl_bluegreen_gate"](facts(**over), RULES)
     assert not gate["passed"]
     assert any(reason in r for r in gate["reasons"]), gate["reasons"]
 
@@ -100,8 +100,8 @@ def test_each_failed_check_gives_its_reason(over, reason):
 def test_known_issues_and_the_live_colours_errors_are_not_new():
     groups = [{"unit": "tsh_erp-blue", "fingerprint": "known", "sample": "x"},
               {"unit": "tsh_erp-blue", "fingerprint": "mapper", "sample": "failed to locate a name ('Tenant')"}]
-    gate = F["bluegreen_gate"](facts(journal={"groups": [*groups, {"unit": "tsh_erp-green", "fingerprint": "known"}]}),
-                               RULES)
+    journal = {"groups": [*groups, {"unit": "tsh_erp-green", "fingerprint": "known"}]}
+    gate = F["dbl_bluegreen_gate"](facts(journal=journal), RULES)
     assert gate["passed"], gate["reasons"]
 
 
@@ -111,10 +111,10 @@ def load(codes, p95=20.0):
 
 
 def test_verification_passes_and_fails_for_its_reasons():
-    good = F["bluegreen_verification"]({"load": load({"200": 100}), "candidate": "blue",
+    good = F["dbl_bluegreen_verification"]({"load": load({"200": 100}), "candidate": "blue",
                                         "health": [{"body": '{"color": "blue"}'}]}, {})
     assert good["passed"]
-    bad = F["bluegreen_verification"]({"load": load({"200": 40, "500": 60}, p95=900), "candidate": "blue",
+    bad = F["dbl_bluegreen_verification"]({"load": load({"200": 40, "500": 60}, p95=900), "candidate": "blue",
                                        "health": [{"body": '{"color": "green"}'}]},
                                       {"max_error_rate_pct": 1, "max_p95_ms": 500})
     assert not bad["passed"]
@@ -125,22 +125,22 @@ def test_verification_passes_and_fails_for_its_reasons():
 
 def test_verdicts():
     passed, failed = {"passed": True, "reasons": []}, {"passed": False, "reasons": ["why"]}
-    assert F["bluegreen_verdict"](passed, passed, "green", "blue")["status"] == "promoted"
-    assert F["bluegreen_verdict"](passed, passed, "green", "blue")["live_after"] == "blue"
-    rejected = F["bluegreen_verdict"](failed, None, "green", "blue")
+    assert F["dbl_bluegreen_verdict"](passed, passed, "green", "blue")["status"] == "promoted"
+    assert F["dbl_bluegreen_verdict"](passed, passed, "green", "blue")["live_after"] == "blue"
+    rejected = F["dbl_bluegreen_verdict"](failed, None, "green", "blue")
     assert (rejected["status"], rejected["live_after"], rejected["reasons"]) == ("rejected", "green", ["why"])
-    rolled = F["bluegreen_verdict"](passed, failed, "green", "blue")
+    rolled = F["dbl_bluegreen_verdict"](passed, failed, "green", "blue")
     assert (rolled["status"], rolled["live_after"]) == ("rolled_back", "green")
 
 
 def test_latency_equal_to_the_gates_limit_passes():
     # live 2.0 ms + 50 % + 1 ms = 4.0 ms: a candidate at 4.0 ms is within the margin, at 4.001 ms beyond it.
     probes = facts()["probes"][:2]
-    at_limit = F["bluegreen_gate"](facts(probes=[*probes, probe("candidate:/health", p50=4.0),
+    at_limit = F["dbl_bluegreen_gate"](facts(probes=[*probes, probe("candidate:/health", p50=4.0),
                                                  probe("live:/health", p50=2.0)]), RULES)
     latency = next(c for c in at_limit["checks"] if c["name"] == "latency")
     assert latency == {"name": "latency", "ok": True, "detail": "warm p50 4.0 ms, live 2.0 ms (limit 4.0 ms)"}
-    beyond = F["bluegreen_gate"](facts(probes=[*probes, probe("candidate:/health", p50=4.001),
+    beyond = F["dbl_bluegreen_gate"](facts(probes=[*probes, probe("candidate:/health", p50=4.001),
                                                probe("live:/health", p50=2.0)]), RULES)
     assert not next(c for c in beyond["checks"] if c["name"] == "latency")["ok"]
 
@@ -148,10 +148,10 @@ def test_latency_equal_to_the_gates_limit_passes():
 def test_error_rate_and_p95_equal_to_their_limits_pass_the_verification():
     health = [{"body": '{"color": "blue"}'}]
     rules = {"max_error_rate_pct": 1, "max_p95_ms": 500}
-    at_limits = F["bluegreen_verification"]({"load": load({"200": 99, "500": 1}, p95=500), "candidate": "blue",
+    at_limits = F["dbl_bluegreen_verification"]({"load": load({"200": 99, "500": 1}, p95=500), "candidate": "blue",
                                              "health": health}, rules)
     assert at_limits["passed"], at_limits["reasons"]
-    beyond = F["bluegreen_verification"]({"load": load({"200": 98, "500": 2}, p95=500.1), "candidate": "blue",
+    beyond = F["dbl_bluegreen_verification"]({"load": load({"200": 98, "500": 2}, p95=500.1), "candidate": "blue",
                                           "health": health}, rules)
     assert beyond["reasons"][0].startswith("2.0 % of 100 requests failed (limit 1 %)")
     assert beyond["reasons"][1] == "p95 500.1 ms above 500 ms"

@@ -17,17 +17,17 @@ MIB = 1024 * 1024
     (None, "n/a"), (0, "0 B"), (1023, "1023 B"), (1536, "1.5 KiB"), (871_700, "851.3 KiB"),
     (227_540_992, "217.0 MiB"), (3 * 1024**4, "3.0 TiB")])
 def test_human_bytes(value, text):
-    assert F["human_bytes"](value) == text
+    assert F["dbl_human_bytes"](value) == text
 
 
 @pytest.mark.parametrize(("value", "text"), [
     (None, "n/a"), (42, "42 s"), (420, "7 min"), (425, "7 min 5 s"), (3600, "1 h"),
     (93784, "1 d 2 h"), (604800, "7 d")])
 def test_human_duration(value, text):
-    assert F["human_duration"](value) == text
+    assert F["dbl_human_duration"](value) == text
 
 
-@pytest.mark.parametrize("name", ["human_bytes", "human_duration", "pct", "ms"])
+@pytest.mark.parametrize("name", ["dbl_human_bytes", "dbl_human_duration", "dbl_human_pct", "dbl_human_ms"])
 def test_number_filters_reject_text_and_bools(name):
     with pytest.raises(AnsibleFilterError, match=f"^{name}: expected a number, got str '12'"):
         F[name]("12")
@@ -36,15 +36,15 @@ def test_number_filters_reject_text_and_bools(name):
 
 
 def test_status_mark_and_its_error():
-    assert [F["status_mark"](s) for s in ("ok", "warning", "pending", "critical")] == ["✅", "⚠️", "⏳", "❌"]
-    with pytest.raises(AnsibleFilterError, match="status_mark: unknown status 'good'"):
-        F["status_mark"]("good")
+    assert [F["dbl_status_mark"](s) for s in ("ok", "warning", "pending", "critical")] == ["✅", "⚠️", "⏳", "❌"]
+    with pytest.raises(AnsibleFilterError, match="dbl_status_mark: unknown status 'good'"):
+        F["dbl_status_mark"]("good")
 
 
 @pytest.mark.parametrize(("now", "before", "delta"), [
     (110, 100, 10.0), (90, 100, -10.0), (5, 0, None), (None, 1, None), (1, None, None)])
 def test_delta_pct(now, before, delta):
-    assert F["delta_pct"](now, before) == delta
+    assert F["dbl_delta_pct"](now, before) == delta
 
 
 SUMMARY = {"api_response_time_cold_ms": 274.0, "api_response_time_warm_ms": 4.2, "cache_hit_rate_pct": None,
@@ -53,7 +53,7 @@ SUMMARY = {"api_response_time_cold_ms": 274.0, "api_response_time_warm_ms": 4.2,
 
 
 def test_judge_marks_met_missed_and_pending():
-    verdicts = {v["metric"]: v for v in F["judge"](SUMMARY, {
+    verdicts = {v["metric"]: v for v in F["dbl_judge_thresholds"](SUMMARY, {
         "api_response_time_cold_ms": {"max": 105, "severity": "warning"},
         "cache_hit_rate_pct": {"min": 80},
         "app_memory_bytes": {"max": 314572800, "severity": "critical"},
@@ -66,90 +66,92 @@ def test_judge_marks_met_missed_and_pending():
     assert verdicts["app_memory_bytes"]["status"] == "ok"
     assert verdicts["app_memory_bytes"]["expected"] == "≤ 300.0 MiB"
     assert verdicts["error_count"]["status"] == "critical"
-    assert [v["metric"] for v in F["missed"](list(verdicts.values()), "critical")] == ["error_count"]
-    assert len(F["missed"](list(verdicts.values()), "warning")) == 2
+    assert [v["metric"] for v in F["dbl_missed_thresholds"](list(verdicts.values()), "critical")] == ["error_count"]
+    assert len(F["dbl_missed_thresholds"](list(verdicts.values()), "warning")) == 2
 
 
 @pytest.mark.parametrize(("thresholds", "message"), [
-    ({"latency": {"max": 1}}, "judge: unknown metric 'latency'"),
-    ({"uptime_s": {"max": 1, "severity": "fatal"}}, "judge: severity of uptime_s must be warning or critical"),
-    ({"uptime_s": {"below": 1}}, "judge: a threshold needs one of max, min or equals"),
+    ({"latency": {"max": 1}}, "dbl_judge_thresholds: unknown metric 'latency'"),
+    ({"uptime_s": {"max": 1, "severity": "fatal"}},
+     "dbl_judge_thresholds: severity of uptime_s must be warning or critical"),
+    ({"uptime_s": {"below": 1}}, "dbl_judge_thresholds: a threshold needs one of max, min or equals"),
 ])
 def test_judge_errors_name_the_filter(thresholds, message):
     with pytest.raises(AnsibleFilterError, match=message):
-        F["judge"](SUMMARY, thresholds)
+        F["dbl_judge_thresholds"](SUMMARY, thresholds)
 
 
 def test_compare_baselines_flags_regressions_beyond_noise():
     previous = dict(SUMMARY, api_response_time_cold_ms=200.0, app_memory_bytes=227_540_992, uptime_s=60)
-    rows = {r["metric"]: r for r in F["compare_baselines"](SUMMARY, [previous], 10)}
+    rows = {r["metric"]: r for r in F["dbl_compare_baselines"](SUMMARY, [previous], 10)}
     assert rows["api_response_time_cold_ms"]["delta_pct"] == 37.0
     assert rows["api_response_time_cold_ms"]["tolerance"] == 21.0  # 10 % of 200 ms + its floor, 1 ms
     assert rows["api_response_time_cold_ms"]["regression"] is True
     assert rows["app_memory_bytes"]["regression"] is False
     assert rows["uptime_s"]["regression"] is False and rows["uptime_s"]["judged"] is False
-    assert F["compare_baselines"](SUMMARY, []) == []
+    assert F["dbl_compare_baselines"](SUMMARY, []) == []
 
 
 def test_compare_baselines_higher_is_better_for_hit_rate():
-    rows = {r["metric"]: r for r in F["compare_baselines"](dict(SUMMARY, cache_hit_rate_pct=50.0),
+    rows = {r["metric"]: r for r in F["dbl_compare_baselines"](dict(SUMMARY, cache_hit_rate_pct=50.0),
                                                           [dict(SUMMARY, cache_hit_rate_pct=80.0)])}
     assert rows["cache_hit_rate_pct"]["regression"] is True
 
 
 def test_a_swing_within_the_absolute_noise_floor_is_not_a_regression():
     # The issue's case: 6.0 ms against 4.8 ms (+25 %) is 1.2 ms, within 10 % of 4.8 ms + 1 ms.
-    swing = F["compare_baselines"](dict(SUMMARY, api_response_time_cold_ms=6.0),
+    swing = F["dbl_compare_baselines"](dict(SUMMARY, api_response_time_cold_ms=6.0),
                                    [dict(SUMMARY, api_response_time_cold_ms=4.8)], 10)
     cold = swing[0]
     assert (cold["delta_pct"], cold["regression"]) == (25.0, False)
     assert cold["tolerance"] == pytest.approx(1.48)
-    step = F["compare_baselines"](dict(SUMMARY, api_response_time_cold_ms=6.3),
+    step = F["dbl_compare_baselines"](dict(SUMMARY, api_response_time_cold_ms=6.3),
                                   [dict(SUMMARY, api_response_time_cold_ms=4.8)], 10)
     assert step[0]["regression"] is True
     # A 20 MiB process may move by 10 % of it + 4 MiB = 6 MiB.
     small = dict(SUMMARY, app_memory_bytes=20 * MIB)
-    rows = {r["metric"]: r for r in F["compare_baselines"](dict(small, app_memory_bytes=25 * MIB), [small])}
+    rows = {r["metric"]: r for r in F["dbl_compare_baselines"](dict(small, app_memory_bytes=25 * MIB), [small])}
     assert rows["app_memory_bytes"]["regression"] is False  # 5 MiB
-    rows = {r["metric"]: r for r in F["compare_baselines"](dict(small, app_memory_bytes=27 * MIB), [small])}
+    rows = {r["metric"]: r for r in F["dbl_compare_baselines"](dict(small, app_memory_bytes=27 * MIB), [small])}
     assert rows["app_memory_bytes"]["regression"] is True
 
 
 def test_compare_baselines_judges_a_figure_once_enough_earlier_baselines_measured_it():
     slower = dict(SUMMARY, api_response_time_cold_ms=400.0)
     earlier = [dict(SUMMARY, cache_memory_bytes=None)] + [SUMMARY] * 2
-    rows = {r["metric"]: r for r in F["compare_baselines"](dict(slower, cache_memory_bytes=2 * MIB), earlier, 10, 3)}
+    compared = F["dbl_compare_baselines"](dict(slower, cache_memory_bytes=2 * MIB), earlier, 10, 3)
+    rows = {r["metric"]: r for r in compared}
     assert rows["api_response_time_cold_ms"]["judged"] is True and rows["api_response_time_cold_ms"]["regression"]
     assert rows["cache_memory_bytes"]["note"] == "not judged yet: 2 of 3 earlier baselines"
     assert rows["cache_memory_bytes"]["judged"] is False and not rows["cache_memory_bytes"]["regression"]
-    assert not any(r["regression"] for r in F["compare_baselines"](slower, earlier[1:], 10, 3))
+    assert not any(r["regression"] for r in F["dbl_compare_baselines"](slower, earlier[1:], 10, 3))
 
 
 def test_a_change_equal_to_its_tolerance_is_not_a_regression():
     # 10 % of 200 ms + 1 ms = 21 ms: 221 ms is on the edge (within), 221.001 ms beyond it.
-    edge = F["compare_baselines"](dict(SUMMARY, api_response_time_cold_ms=221.0),
+    edge = F["dbl_compare_baselines"](dict(SUMMARY, api_response_time_cold_ms=221.0),
                                   [dict(SUMMARY, api_response_time_cold_ms=200.0)], 10)
-    beyond = F["compare_baselines"](dict(SUMMARY, api_response_time_cold_ms=221.001),
+    beyond = F["dbl_compare_baselines"](dict(SUMMARY, api_response_time_cold_ms=221.001),
                                     [dict(SUMMARY, api_response_time_cold_ms=200.0)], 10)
     assert (edge[0]["regression"], beyond[0]["regression"]) == (False, True)
     hit = {"cache_hit_rate_pct": 80.0}
-    low_edge = {r["metric"]: r for r in F["compare_baselines"](dict(SUMMARY, cache_hit_rate_pct=70.0),
+    low_edge = {r["metric"]: r for r in F["dbl_compare_baselines"](dict(SUMMARY, cache_hit_rate_pct=70.0),
                                                               [dict(SUMMARY, **hit)], 10)}
     assert low_edge["cache_hit_rate_pct"]["tolerance"] == 10.0  # 8 points + its floor, 2 points
     assert low_edge["cache_hit_rate_pct"]["regression"] is False
 
 
 def test_compare_baselines_refuses_a_single_summary():
-    with pytest.raises(AnsibleFilterError, match="compare_baselines: expected the earlier baselines' summaries"):
-        F["compare_baselines"](SUMMARY, SUMMARY)
+    with pytest.raises(AnsibleFilterError, match="dbl_compare_baselines: expected the earlier baselines' summaries"):
+        F["dbl_compare_baselines"](SUMMARY, SUMMARY)
 
 
 @pytest.mark.parametrize(("kind", "bound"), [("max", 274.0), ("min", 274.0), ("equals", 274.0)])
 def test_a_figure_equal_to_its_threshold_meets_it(kind, bound):
-    verdict, = F["judge"](SUMMARY, {"api_response_time_cold_ms": {kind: bound, "severity": "critical"}})
+    verdict, = F["dbl_judge_thresholds"](SUMMARY, {"api_response_time_cold_ms": {kind: bound, "severity": "critical"}})
     assert (verdict["status"], verdict["reason"]) == ("ok", "within target")
     over = 273.999 if kind == "max" else 274.001
-    missed, = F["judge"](SUMMARY, {"api_response_time_cold_ms": {kind: over, "severity": "critical"}})
+    missed, = F["dbl_judge_thresholds"](SUMMARY, {"api_response_time_cold_ms": {kind: over, "severity": "critical"}})
     assert missed["status"] == "critical"
 
 
@@ -191,7 +193,7 @@ MAPPER_ERRORS = [
 @pytest.mark.parametrize(("text", "names"), MAPPER_ERRORS)
 def test_the_mapper_error_is_known_in_every_wording_and_names_the_model(text, names):
     sample = f"ERROR:    One or more mappers failed to initialize\nTraceback (most recent call last):\n{text}"
-    result = F["known_issues"]([{"sample": sample, "count": 2}], CATALOGUE)
+    result = F["dbl_match_known_issues"]([{"sample": sample, "count": 2}], CATALOGUE)
     issue, = result["known"]
     assert (issue["id"], issue["count"], issue["names"]) == ("sqlalchemy-mapper-unresolved-name", 2, [names])
     model, mapper = names.split(" (in a relationship() of ")
@@ -201,7 +203,7 @@ def test_the_mapper_error_is_known_in_every_wording_and_names_the_model(text, na
 
 def test_mapper_errors_of_two_models_name_both_once():
     groups = [{"sample": text, "count": 1} for text, _ in [MAPPER_ERRORS[0], MAPPER_ERRORS[0], MAPPER_ERRORS[2]]]
-    issue, = F["known_issues"](groups, CATALOGUE)["known"]
+    issue, = F["dbl_match_known_issues"](groups, CATALOGUE)["known"]
     assert issue["names"] == [MAPPER_ERRORS[0][1], MAPPER_ERRORS[2][1]] and issue["count"] == 3
     assert issue["solution"].count("Fix circular import issues") == 1
 
@@ -210,30 +212,32 @@ def test_other_failures_to_locate_are_not_the_mapper_error():
     for text in ("NameError: name 'Tenant' is not defined", "failed to locate a name ('Tenant')",
                  "When initializing mapper Mapper[Post(posts)], expression \"relationship('List[Tag]')\" seems to "
                  "be using a generic class as the argument to relationship()"):
-        assert F["known_issues"]([{"sample": text, "count": 1}], CATALOGUE)["known"] == []
+        assert F["dbl_match_known_issues"]([{"sample": text, "count": 1}], CATALOGUE)["known"] == []
 
 
 def test_the_catalogue_merges_an_inventory_s_entries_before_the_file_s():
     extra = [{"id": "quota", "title": "Disk quota", "pattern": r"quota exceeded for tenant (?P<tenant>\d+)",
               "names": "tenant {tenant}"},
              {"id": "sqlalchemy-mapper-unresolved-name", "title": "Ours", "pattern": "failed to locate"}]
-    merged = F["known_issues_catalogue"](CATALOGUE, extra)
+    merged = F["dbl_known_issues_catalogue"](CATALOGUE, extra)
     assert [(entry["id"], entry["title"]) for entry in merged] == [("quota", "Disk quota"),
                                                                   ("sqlalchemy-mapper-unresolved-name", "Ours")]
-    issue, = F["known_issues"]([{"sample": "ERROR: quota exceeded for tenant 42", "count": 1}], merged)["known"]
+    groups = [{"sample": "ERROR: quota exceeded for tenant 42", "count": 1}]
+    issue, = F["dbl_match_known_issues"](groups, merged)["known"]
     assert issue["names"] == ["tenant 42"]
-    assert F["known_issues_catalogue"](CATALOGUE, []) == CATALOGUE == F["known_issues_catalogue"](CATALOGUE, None)
+    catalogue = F["dbl_known_issues_catalogue"]
+    assert catalogue(CATALOGUE, []) == CATALOGUE == catalogue(CATALOGUE, None)
 
 
 @pytest.mark.parametrize(("extra", "message"), [
-    ([{"id": "x", "title": "X"}], "known_issues_catalogue: an entry needs an id, a title and a pattern: "),
+    ([{"id": "x", "title": "X"}], "dbl_known_issues_catalogue: an entry needs an id, a title and a pattern: "),
     ([{"id": "x", "title": "X", "pattern": "("}],
-     "known_issues_catalogue: the pattern of x does not compile: missing ), unterminated subpattern at position 0"),
-    ({"id": "x"}, "known_issues_catalogue: expected the file's entries and the extra ones as lists"),
+     "dbl_known_issues_catalogue: the pattern of x does not compile: missing ), unterminated subpattern at position 0"),
+    ({"id": "x"}, "dbl_known_issues_catalogue: expected the file's entries and the extra ones as lists"),
 ])
 def test_the_catalogue_refuses_bad_entries(extra, message):
     with pytest.raises(AnsibleFilterError, match=re.escape(message)):
-        F["known_issues_catalogue"](CATALOGUE, extra)
+        F["dbl_known_issues_catalogue"](CATALOGUE, extra)
 
 
 def test_known_issues_groups_by_catalogue_entry():
@@ -241,11 +245,11 @@ def test_known_issues_groups_by_catalogue_entry():
     groups = [{"sample": "Traceback ...\nexpression 'Tenant' failed to locate a name ('Tenant').", "count": 2},
               {"sample": "ERROR boom", "count": 1},
               {"sample": "... failed to locate a name ('Tenant')", "count": 1}]
-    result = F["known_issues"](groups, catalogue)
+    result = F["dbl_match_known_issues"](groups, catalogue)
     assert [(k["id"], k["count"], len(k["groups"])) for k in result["known"]] == [("mapper", 3, 2)]
     assert result["new"] == [groups[1]]
-    with pytest.raises(AnsibleFilterError, match="known_issues: expected"):
-        F["known_issues"]({}, catalogue)
+    with pytest.raises(AnsibleFilterError, match="dbl_match_known_issues: expected"):
+        F["dbl_match_known_issues"]({}, catalogue)
 
 
 @pytest.mark.parametrize(("text", "color"), [
@@ -256,29 +260,29 @@ def test_known_issues_groups_by_catalogue_entry():
     ("", ""),
 ])
 def test_upstream_color(text, color):
-    assert F["upstream_color"](text, {"blue": 8001, "green": 8002}) == color
+    assert F["dbl_upstream_color"](text, {"blue": 8001, "green": 8002}) == color
 
 
 def test_upstream_live_gives_the_reason_with_the_colour():
-    assert F["upstream_live"]("upstream app { server 127.0.0.1:8002; }", {"blue": 8001, "green": 8002}) == {
+    assert F["dbl_upstream_live"]("upstream app { server 127.0.0.1:8002; }", {"blue": 8001, "green": 8002}) == {
         "color": "green", "reason": ""}
-    assert F["upstream_live"]("upstream tsh_erp { server 127.0.0.1:8001", {"blue": 8001, "green": 8002}) == {
+    assert F["dbl_upstream_live"]("upstream tsh_erp { server 127.0.0.1:8001", {"blue": 8001, "green": 8002}) == {
         "color": "", "reason": 'the file is not valid nginx syntax: unexpected end of file, expecting ";" or "}"'}
-    with pytest.raises(AnsibleFilterError, match="upstream_live: expected the colour ports as a dict"):
-        F["upstream_live"]("", [8001])
+    with pytest.raises(AnsibleFilterError, match="dbl_upstream_live: expected the colour ports as a dict"):
+        F["dbl_upstream_live"]("", [8001])
 
 
 def test_minutes_since_and_add_days():
-    assert F["minutes_since"]("2025-11-05T15:41:00+00:00", "2025-11-05T15:48:30Z") == 7
-    assert F["minutes_since"](None, "2025-11-05T15:48:30Z") is None
+    assert F["dbl_minutes_since"]("2025-11-05T15:41:00+00:00", "2025-11-05T15:48:30Z") == 7
+    assert F["dbl_minutes_since"](None, "2025-11-05T15:48:30Z") is None
     # The unit restarted a second after the run read its clock: 0 minutes, never -1.
-    assert F["minutes_since"]("2025-11-05T15:48:31Z", "2025-11-05T15:48:30Z") == 0
-    assert F["add_days"]("2025-11-05T15:41:00+00:00", 7) == "2025-11-12"
+    assert F["dbl_minutes_since"]("2025-11-05T15:48:31Z", "2025-11-05T15:48:30Z") == 0
+    assert F["dbl_add_days"]("2025-11-05T15:41:00+00:00", 7) == "2025-11-12"
 
 
 # The fleet summary of a sliced job: this job's records, the other slices' latest baselines.
 def test_fleet_rows_cover_every_host_whichever_job_measured_it():
-    fleet = FilterModule().filters()["baseline_fleet"]
+    fleet = FilterModule().filters()["dbl_baseline_fleet"]
     ours = {"host": "erp-2", "measured_at": "2026-12-02T06:00:05Z", "unit": "tsh_erp-green",
             "verdict": {"status": "warning", "text": "Needs attention"}, "summary": {"error_count": 2}}
     # A head as baseline_history reads it from a latest.yml: the verdict's status only.
@@ -294,13 +298,13 @@ def test_fleet_rows_cover_every_host_whichever_job_measured_it():
 
 
 def test_fleet_prefers_this_runs_record_and_rejects_what_is_not_a_record():
-    fleet = FilterModule().filters()["baseline_fleet"]
+    fleet = FilterModule().filters()["dbl_baseline_fleet"]
     old = {"host": "erp-1", "measured_at": "2026-12-01T06:00:00Z", "verdict": "critical", "summary": {}}
     new = {"host": "erp-1", "measured_at": "2026-12-02T06:00:00Z", "verdict": {"status": "ok"}, "summary": {}}
     assert fleet(["erp-1"], [new], [old])["rows"][0]["measured_at"] == "2026-12-02T06:00:00Z"
-    with pytest.raises(AnsibleFilterError, match=r"^baseline_fleet: expected baseline records with a host"):
+    with pytest.raises(AnsibleFilterError, match=r"^dbl_baseline_fleet: expected baseline records with a host"):
         fleet(["erp-1"], [{"summary": {}}], [])
-    with pytest.raises(AnsibleFilterError, match=r"^baseline_fleet: expected the fleet's hosts"):
+    with pytest.raises(AnsibleFilterError, match=r"^dbl_baseline_fleet: expected the fleet's hosts"):
         fleet("erp-1", [], [])
 
 

@@ -7,7 +7,7 @@ from ansible.errors import AnsibleFilterError
 from baseline import FilterModule
 
 FILTERS = FilterModule().filters()
-gate_reasons = FILTERS["gate_reasons"]
+gate_reasons = FILTERS["dbl_gate_reasons"]
 
 
 def record(status=None, problems=None, verdicts=None):
@@ -47,8 +47,8 @@ def test_gate_reasons(found, severity, reasons):
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (({"status": {}}, "critical"), "gate_reasons: expected a baseline record (baseline_record)"),
-    ((record(), "none"), "gate_reasons: severity must be warning or critical, not 'none'"),
+    (({"status": {}}, "critical"), "dbl_gate_reasons: expected a baseline record (baseline_record)"),
+    ((record(), "none"), "dbl_gate_reasons: severity must be warning or critical, not 'none'"),
 ])
 def test_gate_reasons_refuses_bad_input(args, message):
     with pytest.raises(AnsibleFilterError, match=re.escape(message)):
@@ -68,7 +68,7 @@ def unit(active_state, sub_state, restarts):
     (("failed", "failed", 0), {"status": "critical", "text": "failed (failed)"}),
 ])
 def test_application_status_of_a_crash_loop(state, expected):
-    built = FILTERS["baseline_record"](unit(*state), {
+    built = FILTERS["dbl_baseline_record"](unit(*state), {
         "host": "h", "environment": "e", "service": "tsh_erp", "color": "green",
         "measured_at": "2026-11-29T18:16:00Z", "unreachable_reason": ""})
     assert built["status"]["Application"] == expected
@@ -88,7 +88,7 @@ def probed(*errors):
     (("refused",), "endpoint 1: refused"),
 ])
 def test_public_url_status_names_each_reason_once(errors, text):
-    built = FILTERS["baseline_record"]({"http_public": probed(*errors)}, {
+    built = FILTERS["dbl_baseline_record"]({"http_public": probed(*errors)}, {
         "host": "h", "environment": "e", "service": "tsh_erp", "color": "",
         "measured_at": "2026-11-29T18:16:00Z", "unreachable_reason": ""})
     assert built["status"]["Public URL"]["text"] == text
@@ -106,7 +106,7 @@ def recorded_record(thresholds, targets):
     results = {"units": recorded("systemd_unit_facts"), "journal": recorded("journal_errors"),
                "redis": recorded("redis_facts"), "postgres": recorded("postgres_facts"),
                "http_public": recorded("http_probe")}
-    return FILTERS["baseline_record"](results, {
+    return FILTERS["dbl_baseline_record"](results, {
         "host": "demo", "environment": "demo", "service": "tsh_erp", "color": "green",
         "measured_at": "2026-12-09T18:16:00Z",  # Day 7 is due: a target missed is missed, not pending
         "thresholds": thresholds, "targets": targets})

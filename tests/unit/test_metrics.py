@@ -3,7 +3,7 @@
 The golden file is the export of a whole baseline that baseline.yml wrote on a demo target
 (tests/fixtures/history); after an intended change, regenerate it with
 UPDATE_GOLDEN=1 pytest tests/unit/test_metrics.py and read the diff. The other cases build their
-records with the baseline_record filter from the recorded module results (tests/fixtures/results).
+records with the dbl_baseline_record filter from the recorded module results (tests/fixtures/results).
 """
 
 import json
@@ -23,7 +23,7 @@ F = FilterModule().filters()
 ROLE = PROJECT / "roles" / "baseline"
 GOLDEN = PROJECT / "tests" / "golden"
 DEFAULTS = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
-baseline_record = BaselineFilters().filters()["baseline_record"]
+baseline_record = BaselineFilters().filters()["dbl_baseline_record"]
 
 BASE_LABELS = {"host": "demo", "service": "tsh_erp", "color": "green", "environment": "demo"}
 # A whole baseline as baseline.yml wrote it, both probes (public and local) included.
@@ -82,7 +82,7 @@ def only_value(families, name):
 
 
 def test_written_baseline_matches_golden():
-    text = F["baseline_prometheus"](written(), DAILY_S)
+    text = F["dbl_baseline_prometheus"](written(), DAILY_S)
     path = GOLDEN / "metrics_written.prom"
     if os.environ.get("UPDATE_GOLDEN"):
         path.write_text(text)
@@ -91,7 +91,7 @@ def test_written_baseline_matches_golden():
 
 def test_names_types_help_and_labels_follow_prometheus_conventions():
     rec = dict(written(), journal={"exact": True})  # the fixture predates the journal block of the record
-    text = F["baseline_prometheus"](rec, DAILY_S)
+    text = F["dbl_baseline_prometheus"](rec, DAILY_S)
     families = parse(text)
     assert sorted(families) == sorted(metric_names())  # a whole baseline writes every family the list names
     labels = {"host": rec["host"], "service": rec["service"], "color": rec["color"],
@@ -112,7 +112,7 @@ def test_names_types_help_and_labels_follow_prometheus_conventions():
 
 @pytest.mark.parametrize("rec", [written(), record()], ids=["written", "built"])
 def test_figures_equal_the_records_in_base_units(rec):
-    families = parse(F["baseline_prometheus"](rec))
+    families = parse(F["dbl_baseline_prometheus"](rec))
     for key, (name, divisor) in SUMMARY_METRICS.items():
         assert only_value(families, name) * divisor == pytest.approx(rec["summary"][key], rel=1e-9), key
     measured_at = datetime.fromisoformat(rec["measured_at"].replace("Z", "+00:00")).timestamp()
@@ -121,16 +121,16 @@ def test_figures_equal_the_records_in_base_units(rec):
 
 
 def test_a_lower_bound_of_the_errors_says_so():
-    exact = parse(F["baseline_prometheus"](record()))
+    exact = parse(F["dbl_baseline_prometheus"](record()))
     assert only_value(exact, "deploy_baseline_journal_errors_exact") == 1
     cut = dict(record(), journal=dict(record()["journal"], exact=False))
-    assert only_value(parse(F["baseline_prometheus"](cut)), "deploy_baseline_journal_errors_exact") == 0
-    assert "deploy_baseline_journal_errors_exact" not in parse(F["baseline_prometheus"](written()))  # before it
+    assert only_value(parse(F["dbl_baseline_prometheus"](cut)), "deploy_baseline_journal_errors_exact") == 0
+    assert "deploy_baseline_journal_errors_exact" not in parse(F["dbl_baseline_prometheus"](written()))  # before it
 
 
 def test_endpoints_latency_per_endpoint_and_probe():
     rec = record()
-    families = parse(F["baseline_prometheus"](rec))
+    families = parse(F["dbl_baseline_prometheus"](rec))
     cold = samples(families, "deploy_baseline_endpoint_cold_seconds")
     answered = [e for e in rec["facts"]["http_public"] if e["ok"]]
     assert len(cold) == len(answered)
@@ -148,13 +148,13 @@ def test_a_failed_endpoint_has_no_latency_only_ok_0():
     failed = dict(probe["http_probe"][0], ok=False, status=503,
                   error={"kind": "http_status", "msg": "status 503"})
     rec = record({"http_public": {"http_probe": [failed]}})
-    families = parse(F["baseline_prometheus"](rec))
+    families = parse(F["dbl_baseline_prometheus"](rec))
     assert list(samples(families, "deploy_baseline_endpoint_ok").values()) == [0.0]
     assert "deploy_baseline_endpoint_cold_seconds" not in families
 
 
 def test_verdict_is_a_state_set_with_one_status_at_1():
-    families = parse(F["baseline_prometheus"](dict(record(), verdict={"status": "warning", "text": "x"})))
+    families = parse(F["dbl_baseline_prometheus"](dict(record(), verdict={"status": "warning", "text": "x"})))
     states = {dict(labels)["status"]: value
               for labels, value in samples(families, "deploy_baseline_verdict_status").items()}
     assert states == {"ok": 0, "pending": 0, "warning": 1, "critical": 0, "failed": 0}
@@ -165,7 +165,7 @@ def test_a_null_figure_has_no_metric():
                                          "error": "unable to connect to Redis at 127.0.0.1:6379: Connection refused"}}
     rec = record({"redis": down})
     assert rec["summary"]["cache_hit_rate_pct"] is None
-    text = F["baseline_prometheus"](rec)
+    text = F["dbl_baseline_prometheus"](rec)
     families = parse(text)
     assert "deploy_baseline_cache_hit_ratio" not in families
     assert "deploy_baseline_cache_memory_bytes" not in text  # no HELP or TYPE either
@@ -175,7 +175,7 @@ def test_a_null_figure_has_no_metric():
 def test_unreachable_host_says_so_and_keeps_what_the_controller_measured():
     rec = record({"units": {"unreachable": True, "msg": "ssh: connect refused"}},
                  color="", unreachable_reason="ssh: connect refused")
-    families = parse(F["baseline_prometheus"](rec))
+    families = parse(F["dbl_baseline_prometheus"](rec))
     assert only_value(families, "deploy_baseline_host_reachable") == 0
     assert dict(next(iter(samples(families, "deploy_baseline_host_reachable"))))["color"] == ""
     assert "deploy_baseline_app_memory_bytes" not in families
@@ -184,7 +184,7 @@ def test_unreachable_host_says_so_and_keeps_what_the_controller_measured():
 
 def test_label_values_are_escaped():
     host = 'a"b\\c\nd'
-    families = parse(F["baseline_prometheus"](dict(record(), host=host)))
+    families = parse(F["dbl_baseline_prometheus"](dict(record(), host=host)))
     (labels,) = samples(families, "deploy_baseline_host_reachable")
     assert dict(labels)["host"] == host
 
@@ -196,28 +196,28 @@ def test_secrets_of_the_record_never_reach_the_metrics():
     rec = record({"http_public": {"http_probe": [endpoint]}}, public_url=f"https://ops:{secret}@erp.demo.test")
     rec["problems"]["redis"] = f"unable to authenticate with password {secret}"
     rec["facts"]["redis"] = dict(rec["facts"]["redis"], error=f"AUTH {secret} failed")
-    text = F["baseline_prometheus"](rec)
+    text = F["dbl_baseline_prometheus"](rec)
     assert secret not in text
     assert "erp.demo.test" not in text  # no URL at all: a URL may carry credentials
 
 
 @pytest.mark.parametrize(("change", "message"), [
-    (lambda r: [], "baseline_prometheus: expected a baseline record with a summary"),
-    (lambda r: dict(r, summary=None), "baseline_prometheus: expected a baseline record with a summary"),
-    (lambda r: dict(r, host="", service=None), "baseline_prometheus: the record has no host, service"),
-    (lambda r: dict(r, measured_at="yesterday"), "baseline_prometheus: measured_at is not an ISO 8601 time"),
-    (lambda r: dict(r, measured_at="2026-11-29T18:16:00"), "baseline_prometheus: measured_at has no time zone"),
-    (lambda r: dict(r, verdict={"status": "good"}), "baseline_prometheus: unknown verdict status 'good'"),
+    (lambda r: [], "dbl_baseline_prometheus: expected a baseline record with a summary"),
+    (lambda r: dict(r, summary=None), "dbl_baseline_prometheus: expected a baseline record with a summary"),
+    (lambda r: dict(r, host="", service=None), "dbl_baseline_prometheus: the record has no host, service"),
+    (lambda r: dict(r, measured_at="yesterday"), "dbl_baseline_prometheus: measured_at is not an ISO 8601 time"),
+    (lambda r: dict(r, measured_at="2026-11-29T18:16:00"), "dbl_baseline_prometheus: measured_at has no time zone"),
+    (lambda r: dict(r, verdict={"status": "good"}), "dbl_baseline_prometheus: unknown verdict status 'good'"),
     (lambda r: dict(r, summary=dict(r["summary"], uptime_s="7 min")),
-     "baseline_prometheus: summary.uptime_s must be a finite number, got '7 min'"),
+     "dbl_baseline_prometheus: summary.uptime_s must be a finite number, got '7 min'"),
     (lambda r: dict(r, summary=dict(r["summary"], error_count=True)),
-     "baseline_prometheus: summary.error_count must be a finite number"),
+     "dbl_baseline_prometheus: summary.error_count must be a finite number"),
     (lambda r: dict(r, summary=dict(r["summary"], app_cpu_avg_pct=float("nan"))),
-     "baseline_prometheus: summary.app_cpu_avg_pct must be a finite number"),
+     "dbl_baseline_prometheus: summary.app_cpu_avg_pct must be a finite number"),
 ])
 def test_baseline_prometheus_errors_name_the_filter(change, message):
     with pytest.raises(AnsibleFilterError, match=re.escape(message)):
-        F["baseline_prometheus"](change(record()))
+        F["dbl_baseline_prometheus"](change(record()))
 
 
 @pytest.mark.parametrize(("path", "dest", "where"), [
@@ -228,17 +228,17 @@ def test_baseline_prometheus_errors_name_the_filter(change, message):
      "/var/lib/prometheus/node-exporter/deploy_baseline.prom"),
 ])
 def test_prometheus_path(path, dest, where):
-    assert F["prometheus_path"](path, "/r/demo/", dest) == where
+    assert F["dbl_prometheus_path"](path, "/r/demo/", dest) == where
 
 
 @pytest.mark.parametrize(("path", "dest", "message"), [
-    ("metrics.prom", "host", "prometheus_path: a metrics file on the host needs an absolute path"),
-    ("metrics.prom", "both", "prometheus_path: dest must be controller or host, not 'both'"),
-    ("", "controller", "prometheus_path: expected the metrics file as a non-empty string"),
+    ("metrics.prom", "host", "dbl_prometheus_path: a metrics file on the host needs an absolute path"),
+    ("metrics.prom", "both", "dbl_prometheus_path: dest must be controller or host, not 'both'"),
+    ("", "controller", "dbl_prometheus_path: expected the metrics file as a non-empty string"),
 ])
 def test_prometheus_path_errors(path, dest, message):
     with pytest.raises(AnsibleFilterError, match=re.escape(message)):
-        F["prometheus_path"](path, "/r/demo", dest)
+        F["dbl_prometheus_path"](path, "/r/demo", dest)
 
 
 def labelled(families, name, label):
@@ -247,20 +247,20 @@ def labelled(families, name, label):
 
 
 def test_parts_measured_say_which_part_could_not_be_measured():
-    families = parse(F["baseline_prometheus"](record()))
+    families = parse(F["dbl_baseline_prometheus"](record()))
     assert labelled(families, "deploy_baseline_part_measured", "part") == {
         "Application": 1, "Redis": 1, "Database": 1, "Public URL": 1, "Journal": 1, "Concurrency test": 1}
     unreachable = {"unreachable": True, "msg": "ssh: connect refused"}
     rec = record({s: unreachable for s in ("units", "journal", "redis", "postgres")} | {"load": {"skipped": True}},
                  color="", unreachable_reason="ssh: connect refused")
-    parts = labelled(parse(F["baseline_prometheus"](rec)), "deploy_baseline_part_measured", "part")
+    parts = labelled(parse(F["dbl_baseline_prometheus"](rec)), "deploy_baseline_part_measured", "part")
     assert parts == {"Application": 0, "Redis": 0, "Database": 0, "Public URL": 1}
 
 
 def test_a_part_that_answered_with_an_error_was_measured():
     down = {"changed": False, "redis": {"reachable": False, "error_kind": "refused",
                                          "error": "unable to connect to Redis at 127.0.0.1:6379: Connection refused"}}
-    families = parse(F["baseline_prometheus"](record({"redis": down})))
+    families = parse(F["dbl_baseline_prometheus"](record({"redis": down})))
     assert labelled(families, "deploy_baseline_part_measured", "part")["Redis"] == 1
     assert labelled(families, "deploy_baseline_verdict_status", "status")["critical"] == 1
 
@@ -269,19 +269,19 @@ def test_regressions_against_the_previous_baseline_per_figure():
     rec = record()
     slower = dict(rec["summary"], api_response_time_cold_ms=rec["summary"]["api_response_time_cold_ms"] / 2,
                   cache_hit_rate_pct=None)
-    families = parse(F["baseline_prometheus"](record(history=[{"summary": slower,
+    families = parse(F["dbl_baseline_prometheus"](record(history=[{"summary": slower,
                                                                "measured_at": "2026-11-28T18:16:00Z"}])))
     regressed = labelled(families, "deploy_baseline_figure_regressed", "figure")
     assert regressed["deploy_baseline_api_response_cold_seconds"] == 1
     assert regressed["deploy_baseline_app_memory_bytes"] == 0
     assert "deploy_baseline_cache_hit_ratio" not in regressed  # not measured before: nothing to compare
     assert set(regressed) <= set(metric_names())
-    assert "deploy_baseline_figure_regressed" not in parse(F["baseline_prometheus"](record()))  # no history
+    assert "deploy_baseline_figure_regressed" not in parse(F["dbl_baseline_prometheus"](record()))  # no history
 
 
 def test_restarts_and_the_earliest_certificate_expiry():
     rec = record()
-    families = parse(F["baseline_prometheus"](rec))
+    families = parse(F["dbl_baseline_prometheus"](rec))
     assert only_value(families, "deploy_baseline_app_restarts") == rec["facts"]["unit"]["restarts"]
     expiry = {dict(labels)["via"]: value
               for labels, value in samples(families, "deploy_baseline_tls_cert_expiry_timestamp_seconds").items()}
@@ -290,30 +290,30 @@ def test_restarts_and_the_earliest_certificate_expiry():
     assert expiry == {"public": earliest}
     soon = [dict(e, tls=dict(e["tls"], not_after="2026-12-01T00:00:00Z")) if i == 1 else e
             for i, e in enumerate(rec["facts"]["http_public"])]
-    families = parse(F["baseline_prometheus"](dict(rec, facts=dict(rec["facts"], http_public=soon))))
+    families = parse(F["dbl_baseline_prometheus"](dict(rec, facts=dict(rec["facts"], http_public=soon))))
     assert only_value(families, "deploy_baseline_tls_cert_expiry_timestamp_seconds") == 1796083200
 
 
 def test_max_age_is_written_when_given():
-    assert "deploy_baseline_max_age_seconds" not in parse(F["baseline_prometheus"](record()))
-    families = parse(F["baseline_prometheus"](record(), 3600))
+    assert "deploy_baseline_max_age_seconds" not in parse(F["dbl_baseline_prometheus"](record()))
+    families = parse(F["dbl_baseline_prometheus"](record(), 3600))
     assert only_value(families, "deploy_baseline_max_age_seconds") == 3600
 
 
 @pytest.mark.parametrize(("max_age", "message"), [
-    (0, "baseline_prometheus: max_age_s must be a positive number, got 0"),
-    (-5, "baseline_prometheus: max_age_s must be a positive number, got -5"),
-    ("1d", "baseline_prometheus: max_age_s must be a finite number, got '1d'"),
+    (0, "dbl_baseline_prometheus: max_age_s must be a positive number, got 0"),
+    (-5, "dbl_baseline_prometheus: max_age_s must be a positive number, got -5"),
+    ("1d", "dbl_baseline_prometheus: max_age_s must be a finite number, got '1d'"),
 ])
 def test_max_age_errors(max_age, message):
     with pytest.raises(AnsibleFilterError, match=re.escape(message)):
-        F["baseline_prometheus"](record(), max_age)
+        F["dbl_baseline_prometheus"](record(), max_age)
 
 
 def test_the_deploy_timestamp_is_the_switch_when_one_pointed_at_the_live_colour():
     switched = record({"switch": recorded("baseline_facts")["switch"]}, measured_at="2026-12-02T04:03:10Z")
     plain = record(measured_at="2026-12-02T04:03:10Z")
-    deployed = {name: samples(parse(F["baseline_prometheus"](r)), "deploy_baseline_deploy_timestamp_seconds")
+    deployed = {name: samples(parse(F["dbl_baseline_prometheus"](r)), "deploy_baseline_deploy_timestamp_seconds")
                 for name, r in (("switched", switched), ("plain", plain))}
     labels = tuple(sorted(BASE_LABELS.items()))
     assert deployed["switched"] == {labels: datetime.fromisoformat("2026-12-02T04:02:59+00:00").timestamp()}

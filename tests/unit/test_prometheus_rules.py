@@ -10,8 +10,9 @@ import shutil
 import subprocess
 
 import pytest
+from ansible.module_utils.baseline_catalogue import CATALOGUE
 from conftest import PROJECT
-from metrics import PREFIX, SUMMARY_FIGURES, metric_names
+from metrics import PREFIX, metric_names
 from prometheus_queries import (
     DASHBOARD,
     METRIC,
@@ -90,8 +91,8 @@ def test_rules_and_dashboard_use_only_exported_metrics():
 
 def test_the_dashboard_shows_every_summary_figure_the_verdict_and_the_endpoint_latencies():
     single = {expr.split("{")[0] for _, expr in targets()}
-    for figure in SUMMARY_FIGURES:
-        assert PREFIX + figure.name in single, f"no panel shows {figure.key}"
+    for metric in CATALOGUE:
+        assert PREFIX + metric.prometheus_name in single, f"no panel shows {metric.key}"
     for name in ("deploy_baseline_endpoint_cold_seconds", "deploy_baseline_endpoint_warm_p50_seconds",
                  "deploy_baseline_verdict_status"):
         assert name in single, f"no panel shows {name}"

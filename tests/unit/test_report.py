@@ -22,7 +22,7 @@ GOLDEN = PROJECT / "tests" / "golden"
 SCHEMA = json.loads((PROJECT / "schemas" / "baseline.schema.json").read_text())
 DEFAULTS = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
 CATALOGUE = yaml.safe_load((ROLE / "files" / "known_issues.yml").read_text())
-baseline_record = FilterModule().filters()["baseline_record"]
+baseline_record = FilterModule().filters()["dbl_baseline_record"]
 
 
 def recorded(module):
@@ -201,7 +201,7 @@ def test_a_cut_journal_reading_shows_its_bound_next_to_each_count():
     ({"min": 2}, 3, "ok"), ({"min": 5}, 3, "pending"),
 ])
 def test_a_lower_bound_decides_a_threshold_only_when_it_already_does(rule, value, status):
-    judge = FilterModule().filters()["judge"]
+    judge = FilterModule().filters()["dbl_judge_thresholds"]
     verdict, = judge({"error_count": value}, {"error_count": dict(rule, severity="critical")}, {},
                      {"error_count": "read in part"})
     assert (verdict["status"], verdict["actual"]) == (status, f"at least {value} (read in part)")

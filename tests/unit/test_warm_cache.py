@@ -29,7 +29,7 @@ def reading(hits, misses, products=1, orders=1, total_keys=None, **override):
 
 
 def judge(before, after, patterns=PATTERNS, probe=PROBE, target=90):
-    return F["warm_cache_round"](probe, before, after, patterns, target)
+    return F["dbl_warm_cache_round"](probe, before, after, patterns, target)
 
 
 def test_a_round_that_only_hits_and_adds_no_key_populates():
@@ -86,27 +86,28 @@ def test_redis_gone_during_the_round_stops():
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (({}, reading(0, 0), reading(1, 0), PATTERNS, 90), "warm_cache_round: expected http_probe's results as a list"),
+    (({}, reading(0, 0), reading(1, 0), PATTERNS, 90), "dbl_warm_cache_round: expected http_probe's results as a list"),
     ((PROBE, {}, reading(1, 0), PATTERNS, 90),
-     "warm_cache_round: expected the before redis_facts reading (its 'redis' key) as a dict"),
+     "dbl_warm_cache_round: expected the before redis_facts reading (its 'redis' key) as a dict"),
     ((PROBE, reading(0, 0), None, PATTERNS, 90),
-     "warm_cache_round: expected the after redis_facts reading (its 'redis' key) as a dict"),
-    ((PROBE, reading(0, 0), reading(1, 0), "products:*", 90), "warm_cache_round: expected the key patterns as a list"),
+     "dbl_warm_cache_round: expected the after redis_facts reading (its 'redis' key) as a dict"),
+    ((PROBE, reading(0, 0), reading(1, 0), "products:*", 90),
+     "dbl_warm_cache_round: expected the key patterns as a list"),
     ((PROBE, reading(0, 0), reading(1, 0), PATTERNS, 101),
-     "warm_cache_round: the target hit rate must be a number from 0 to 100, got 101"),
+     "dbl_warm_cache_round: the target hit rate must be a number from 0 to 100, got 101"),
     ((PROBE, reading(0, 0), reading(1, 0), PATTERNS, "90"),
-     "warm_cache_round: the target hit rate must be a number from 0 to 100, got '90'"),
+     "dbl_warm_cache_round: the target hit rate must be a number from 0 to 100, got '90'"),
 ])
 def test_warm_cache_round_errors_name_the_filter(args, message):
     with pytest.raises(AnsibleFilterError, match=re.escape(message)):
-        F["warm_cache_round"](*args)
+        F["dbl_warm_cache_round"](*args)
 
 
 def test_result_of_two_rounds_reports_the_hit_rate_before_and_after():
     before = reading(0, 0, 0, 0)
     first = judge(before, reading(8, 2))
     second = judge(reading(8, 2), reading(28, 2))
-    result = F["warm_cache_result"](before, [first, second], 2.345, 10, 60)
+    result = F["dbl_warm_cache_result"](before, [first, second], 2.345, 10, 60)
     assert result == {
         "populated": True, "reason": second["reason"], "rounds": 2, "requests": first["requests"] * 2,
         "elapsed_s": 2.3, "hit_rate_before_pct": None, "hit_rate_after_pct": 93.33, "last_round_hit_rate_pct": 100.0,
@@ -117,7 +118,7 @@ def test_result_of_two_rounds_reports_the_hit_rate_before_and_after():
 @pytest.mark.parametrize(("rounds", "elapsed", "bound"), [(3, 4.0, "3 round(s)"), (2, 61.0, "60 s")])
 def test_result_at_a_bound_names_it(rounds, elapsed, bound):
     stuck = [judge(reading(10, 2), reading(17, 5))] * rounds
-    result = F["warm_cache_result"](reading(10, 2), stuck, elapsed, 3, 60)
+    result = F["dbl_warm_cache_result"](reading(10, 2), stuck, elapsed, 3, 60)
     assert not result["populated"]
     assert result["reason"] == (f"stopped at the bound of {bound}: "
                                 "hit rate over the round 70.0 % is below the target 90 %")
@@ -125,14 +126,14 @@ def test_result_at_a_bound_names_it(rounds, elapsed, bound):
 
 def test_result_of_a_stopped_warming_keeps_the_rounds_reason():
     gone = judge(reading(10, 2), {"reachable": False, "error": "timeout"})
-    result = F["warm_cache_result"](reading(10, 2), [gone], 1.0, 10, 60)
+    result = F["dbl_warm_cache_result"](reading(10, 2), [gone], 1.0, 10, 60)
     assert result["reason"] == "Redis could not be read: timeout"
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    ((reading(0, 0), [], 1.0, 10, 60), "warm_cache_result: expected the judged rounds as a non-empty list"),
-    (("redis", [{}], 1.0, 10, 60), "warm_cache_result: expected the before redis_facts reading"),
+    ((reading(0, 0), [], 1.0, 10, 60), "dbl_warm_cache_result: expected the judged rounds as a non-empty list"),
+    (("redis", [{}], 1.0, 10, 60), "dbl_warm_cache_result: expected the before redis_facts reading"),
 ])
 def test_warm_cache_result_errors_name_the_filter(args, message):
     with pytest.raises(AnsibleFilterError, match=re.escape(message)):
-        F["warm_cache_result"](*args)
+        F["dbl_warm_cache_result"](*args)
