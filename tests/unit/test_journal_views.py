@@ -19,9 +19,7 @@ from ansible.module_utils.baseline_journal import (
 )
 from fake_target import fixture_bytes
 from test_journal_errors import export_of
-
-PATTERNS = [re.compile(text) for text in ("Traceback", "ERROR", "CRITICAL")]
-NEVER = float("inf")
+from test_journal_errors_stream import NEVER, PATTERNS
 
 
 class MemoryJournal:
