@@ -78,11 +78,6 @@ def _domain(name, function, *args):
         raise AnsibleFilterError(f"{name}: {exc}") from exc
 
 
-def baseline_summary(facts):
-    """The reference report's summary figures, from the gathered facts; None where not measured."""
-    return _domain("dbl_baseline_summary", records.baseline_summary, facts)
-
-
 def judge_thresholds(summary, thresholds, pending_reasons=None, lower_bounds=None):
     """One verdict per threshold ({metric: {max|min|equals: X, severity}}): ok / warning / critical / pending."""
     return _domain("dbl_judge_thresholds", records.judge_thresholds, summary, thresholds, pending_reasons, lower_bounds)
@@ -106,11 +101,6 @@ def compare_baselines(summary, earlier, noise_pct=10.0, min_baselines=1):
 def metric_trend(history, metric):
     """Values of one summary figure over a list of baselines (oldest first), with min / max / last."""
     return _domain("dbl_metric_trend", records.metric_trend, history, metric)
-
-
-def journal_reading(journal):
-    """How the journal was read (journal_errors' facts): exact or cut, and the words of a lower bound."""
-    return _domain("dbl_journal_reading", records.journal_reading, journal)
 
 
 def journal_count(count, reading):
@@ -200,7 +190,6 @@ class FilterModule:
             "dbl_status_mark": status_mark,
             "dbl_delta_pct": delta_pct,
             "dbl_human_metric": human_metric,
-            "dbl_baseline_summary": baseline_summary,
             "dbl_baseline_fleet": baseline_fleet,
             "dbl_judge_thresholds": judge_thresholds,
             "dbl_missed_thresholds": missed_thresholds,
@@ -209,7 +198,6 @@ class FilterModule:
             "dbl_metric_trend": metric_trend,
             "dbl_match_known_issues": match_known_issues,
             "dbl_known_issues_catalogue": known_issues_catalogue,
-            "dbl_journal_reading": journal_reading,
             "dbl_journal_count": journal_count,
             "dbl_journal_bound": journal_bound,
             "dbl_minutes_since": minutes_since,
