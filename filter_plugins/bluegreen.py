@@ -89,6 +89,19 @@ def _p50(probes):
     return round(sum(values) / len(values), 3) if values else None
 
 
+def _number(rules, key, default):
+    """A number of the rules, also when it came as text (`-e bluegreen_latency_margin_ms=50`): role
+    argument specs check such a value but leave it a string."""
+    value = rules.get(key, default)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise AnsibleFilterError(f"bluegreen: {key} must be a number, got {value!r}") from None
+    return int(number) if number.is_integer() else number
+
+
 def bluegreen_gate(facts, rules):
     """Judge the candidate colour before it takes traffic.
 
@@ -141,7 +154,8 @@ def bluegreen_gate(facts, rules):
     if candidate_p50 is None:
         checks.append(_check("latency", False, "", "the candidate's latency could not be measured"))
     elif live_p50 is not None:
-        limit = round(live_p50 * (1 + rules.get("latency_margin_pct", 50) / 100) + rules.get("latency_margin_ms", 5), 3)
+        margin_pct, margin_ms = _number(rules, "latency_margin_pct", 50), _number(rules, "latency_margin_ms", 5)
+        limit = round(live_p50 * (1 + margin_pct / 100) + margin_ms, 3)
         checks.append(_check("latency", candidate_p50 <= limit,
                              f"warm p50 {candidate_p50} ms, live {live_p50} ms (limit {limit} ms)",
                              f"warm p50 {candidate_p50} ms is worse than live {live_p50} ms beyond the margin"
@@ -165,15 +179,16 @@ def bluegreen_verification(facts, rules):
     candidate = facts.get("candidate")
     p95 = (load.get("latency") or {}).get("p95_ms")
     errors = {kind: n for kind, n in (load.get("errors") or {}).items() if n}
+    max_error_rate, max_p95 = _number(rules, "max_error_rate_pct", 1), _number(rules, "max_p95_ms", 500)
     checks = [
         _check("served by the candidate", colors and all(c == candidate for c in colors),
                f"/health answered from {candidate}", f"/health answered from {colors or 'nothing'}, not {candidate}"),
-        _check("error rate", error_rate is not None and error_rate <= rules.get("max_error_rate_pct", 1),
+        _check("error rate", error_rate is not None and error_rate <= max_error_rate,
                f"{error_rate} % of {requests} requests failed",
-               f"{error_rate} % of {requests} requests failed (limit {rules.get('max_error_rate_pct', 1)} %):"
+               f"{error_rate} % of {requests} requests failed (limit {max_error_rate} %):"
                f" statuses {load.get('status_codes')}, errors {errors}"),
-        _check("latency", p95 is not None and p95 <= rules.get("max_p95_ms", 500),
-               f"p95 {p95} ms", f"p95 {p95} ms above {rules.get('max_p95_ms', 500)} ms"),
+        _check("latency", p95 is not None and p95 <= max_p95,
+               f"p95 {p95} ms", f"p95 {p95} ms above {max_p95} ms"),
     ]
     return _verdict(checks)
 

@@ -155,3 +155,19 @@ def test_error_rate_and_p95_equal_to_their_limits_pass_the_verification():
                                           "health": health}, rules)
     assert beyond["reasons"][0].startswith("2.0 % of 100 requests failed (limit 1 %)")
     assert beyond["reasons"][1] == "p95 500.1 ms above 500 ms"
+
+
+def test_numbers_given_as_text_with_e_are_numbers_and_other_text_is_refused():
+    # `-e bluegreen_latency_margin_ms=1`: the role's argument spec checks the text but leaves it text.
+    as_text = {**RULES, "latency_margin_pct": "50", "latency_margin_ms": "1"}
+    probes = facts()["probes"][:2]
+    gate = F["dbl_bluegreen_gate"](facts(probes=[*probes, probe("candidate:/health", p50=4.0),
+                                             probe("live:/health", p50=2.0)]), as_text)
+    assert next(c for c in gate["checks"] if c["name"] == "latency")["detail"] == \
+        "warm p50 4.0 ms, live 2.0 ms (limit 4.0 ms)"
+    verified = F["dbl_bluegreen_verification"](
+        {"load": load({"200": 98, "500": 2}, p95=20.0), "candidate": "blue", "health": [{"body": '{"color": "blue"}'}]},
+        {"max_error_rate_pct": "1.5", "max_p95_ms": "500"})
+    assert verified["reasons"][0].startswith("2.0 % of 100 requests failed (limit 1.5 %)")
+    with pytest.raises(AnsibleFilterError, match="latency_margin_ms must be a number, got 'fast'"):
+        F["dbl_bluegreen_gate"](facts(), {**RULES, "latency_margin_ms": "fast"})
