@@ -305,7 +305,10 @@ def client_context(params: dict, targets) -> ssl.SSLContext | None:
 
 
 def build_request(method: str, target: Target, headers: dict | None = None, body: bytes | None = None) -> bytes:
-    """The bytes of one HTTP/1.1 request that keeps its connection open."""
+    """The bytes of one HTTP/1.1 request that keeps its connection open.
+
+    ValueError names a header that HTTP/1.1 cannot carry (its text is Latin-1), never its value.
+    """
     lines = [f"{method} {target.path} HTTP/1.1"]
     given = {str(name).lower() for name in (headers or {})}
     if "host" not in given:
@@ -315,6 +318,11 @@ def build_request(method: str, target: Target, headers: dict | None = None, body
     if "accept" not in given:
         lines.append("Accept: */*")
     for name, value in (headers or {}).items():
+        try:
+            f"{name}: {value}".encode("latin-1")
+        except UnicodeEncodeError:
+            raise ValueError(f"header {name!r} holds a character HTTP/1.1 cannot send (a header is Latin-1 text);"
+                             " encode it, e.g. percent-encoded") from None
         lines.append(f"{name}: {value}")
     if body is not None and "content-length" not in given:
         lines.append(f"Content-Length: {len(body)}")

@@ -18,7 +18,6 @@ from ansible.module_utils.baseline_http import (
     latency_summary,
     ms,
     parse_resolve,
-    parse_url,
     prepare_request,
     request_argument_spec,
     status_error_msg,
@@ -163,7 +162,7 @@ def probe_endpoints(module) -> list[dict]:
         module.fail_json(msg=f"timeout_s must be more than 0, not {params['timeout_s']}")
     try:
         rules = parse_resolve(params["resolve"])
-        targets = [parse_url(endpoint["url"]) for endpoint in params["endpoints"]]
+        targets = [prepare_request(endpoint, rules).target for endpoint in params["endpoints"]]
         for endpoint, target in zip(params["endpoints"], targets):
             endpoint["name"] = endpoint["name"] or target.path.split("?")[0]
         context = client_context(params, targets)

@@ -219,6 +219,9 @@ def test_check_mode_does_not_load(http_server):
                              " use http or https"),
     ({"url": "https://x/", "ca_path": "/nonexistent/ca.pem"},
      "unable to run the load test: unable to load the CA file /nonexistent/ca.pem: No such file or directory"),
+    ({"url": "http://x/", "headers": {"Authorization": "Bearer €"}},
+     "unable to run the load test: header 'Authorization' holds a character HTTP/1.1 cannot send"
+     " (a header is Latin-1 text); encode it, e.g. percent-encoded"),
     ({"url": "http://x/", "resolve": ["x:80:"]},
      "unable to run the load test: bad resolve entry 'x:80:': use HOST:PORT:ADDRESS or HOST:PORT:ADDRESS:PORT"),
 ])

@@ -554,6 +554,9 @@ def test_probe_masks_credential_headers(http_server, monkeypatch):
      "unable to probe: endpoint names must be unique, repeated: /a"),
     ({"endpoints": [{"url": "https://x/"}], "ca_path": "/nonexistent/ca.pem"},
      "unable to probe: unable to load the CA file /nonexistent/ca.pem: No such file or directory"),
+    ({"endpoints": [{"url": "http://x/", "headers": {"X-Price": "5 €"}}]},
+     "unable to probe: header 'X-Price' holds a character HTTP/1.1 cannot send (a header is Latin-1 text);"
+     " encode it, e.g. percent-encoded"),
     ({"endpoints": [{"url": "http://x/"}], "warm_samples": -1}, "warm_samples must be 0 or more, not -1"),
     ({"endpoints": [{"url": "http://x/"}], "timeout_s": 0}, "timeout_s must be more than 0, not 0.0"),
     ({"endpoints": [{"url": "http://x/", "method": "FETCH"}]},
