@@ -89,7 +89,7 @@ def _p50(probes):
     return round(sum(values) / len(values), 3) if values else None
 
 
-def _number(rules, key, default):
+def _rule_number(rules, key, default):
     """A number of the rules, also when it came as text (`-e bluegreen_latency_margin_ms=50`): role
     argument specs check such a value but leave it a string."""
     value = rules.get(key, default)
@@ -154,7 +154,8 @@ def bluegreen_gate(facts, rules):
     if candidate_p50 is None:
         checks.append(_check("latency", False, "", "the candidate's latency could not be measured"))
     elif live_p50 is not None:
-        margin_pct, margin_ms = _number(rules, "latency_margin_pct", 50), _number(rules, "latency_margin_ms", 5)
+        margin_pct = _rule_number(rules, "latency_margin_pct", 50)
+        margin_ms = _rule_number(rules, "latency_margin_ms", 5)
         limit = round(live_p50 * (1 + margin_pct / 100) + margin_ms, 3)
         checks.append(_check("latency", candidate_p50 <= limit,
                              f"warm p50 {candidate_p50} ms, live {live_p50} ms (limit {limit} ms)",
@@ -179,7 +180,8 @@ def bluegreen_verification(facts, rules):
     candidate = facts.get("candidate")
     p95 = (load.get("latency") or {}).get("p95_ms")
     errors = {kind: n for kind, n in (load.get("errors") or {}).items() if n}
-    max_error_rate, max_p95 = _number(rules, "max_error_rate_pct", 1), _number(rules, "max_p95_ms", 500)
+    max_error_rate = _rule_number(rules, "max_error_rate_pct", 1)
+    max_p95 = _rule_number(rules, "max_p95_ms", 500)
     checks = [
         _check("served by the candidate", colors and all(c == candidate for c in colors),
                f"/health answered from {candidate}", f"/health answered from {colors or 'nothing'}, not {candidate}"),
