@@ -206,7 +206,8 @@ class DemoTargets:
         self.inventory = self._workdir / "inventory"
         self._env = dict(os.environ, CONTAINERS_CONF=str(PROJECT / "testbed" / "containers.conf"),
                          DEMO_STATE_DIR=str(self._workdir / "state"))
-        self._image = f"localhost/deploy-baseline-bench-{os.getpid()}"
+        # Named after the containers (DEMO_CONTAINER_PREFIX), so that two work trees' images stay apart.
+        self._image = f"localhost/{CONTAINER_PREFIX}bench-{os.getpid()}"
         self._stack = contextlib.ExitStack()
 
     def __enter__(self) -> "DemoTargets":
