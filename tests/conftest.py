@@ -30,16 +30,23 @@ def load_action_plugin(name):
     return plugin
 
 
-def run_playbook(tmp_path, tasks, *args, env=None):
-    """Run tasks in a play on localhost with the project's configuration; (exit status, output)."""
+def run_playbook(tmp_path, tasks, *args, env=None, hosts=None):
+    """Run tasks in a play on localhost with the project's configuration; (exit status, output).
+
+    With hosts ({name: variables}), on those hosts instead, each over a local connection.
+    """
     import subprocess
 
     import yaml
 
+    inventory = "localhost,"
+    if hosts is not None:
+        inventory = str(tmp_path / "hosts.yml")
+        Path(inventory).write_text(yaml.safe_dump({"all": {"hosts": hosts}}))
     playbook = tmp_path / "play.yml"
-    playbook.write_text(yaml.safe_dump([{"name": "Test", "hosts": "localhost", "gather_facts": False,
+    playbook.write_text(yaml.safe_dump([{"name": "Test", "hosts": "all", "gather_facts": False,
                                          "tasks": tasks}]))
-    command = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local",
+    command = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", inventory, "-c", "local",
                "-e", f"ansible_python_interpreter={sys.executable}", str(playbook), *args]
     environment = dict(os.environ, ANSIBLE_CONFIG=str(PROJECT / "ansible.cfg"), ANSIBLE_FORCE_COLOR="false",
                        ANSIBLE_STDOUT_CALLBACK="default", **(env or {}))
