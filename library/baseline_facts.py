@@ -411,7 +411,7 @@ http_local:
   type: dict
   sample: {"http_probe": [{"name": "Health", "url": "http://127.0.0.1:8002/health", "ok": true}]}
   contains:
-    http_probe:
+    http_probe: &probe_results
       description: The probe's results (see M(http_probe)'s RETURN); absent when the part failed or was skipped.
       returned: success
       type: list
@@ -442,12 +442,7 @@ http_public:
   type: dict
   sample: {"http_probe": [{"name": "Health", "url": "https://erp.example.com/health", "ok": true}]}
   contains:
-    http_probe:
-      description: The probe's results (see M(http_probe)'s RETURN); absent when the probe failed.
-      returned: success
-      type: list
-      elements: dict
-      sample: []
+    http_probe: *probe_results
     failed: *part_failed
     msg: *part_msg
     warnings: *part_warnings
