@@ -117,15 +117,16 @@ def task_spans(times: dict) -> dict[str, float]:
     return spans
 
 
-def task_cpu(times: dict) -> dict[str, float]:
+def task_cpu(times: dict, keys: tuple[str, ...] = ("cpu_self", "cpu_children")) -> dict[str, float]:
     """Each task's controller CPU seconds (the playbook process's and its reaped workers' and ssh
-    clients'), from its start to the next task's; "(between tasks, end)" is the rest of the run."""
+    clients'), from its start to the next task's; "(between tasks, end)" is the rest of the run.
+    With keys=("cpu_self",), the playbook process's own share."""
     marks = [("(between tasks, end)", times["playbook_cpu"])]
     marks += [(task["name"].split(" : ", 1)[-1], task) for task in times["tasks"]]
     marks.append(("(between tasks, end)", times["end_cpu"]))
     cpu = {}
     for (name, start), (_, end) in itertools.pairwise(marks):
-        spent = sum(end[key] - start[key] for key in ("cpu_self", "cpu_children"))
+        spent = sum(end[key] - start[key] for key in keys)
         cpu[name] = cpu.get(name, 0.0) + spent
     return cpu
 
@@ -145,7 +146,8 @@ def main() -> None:
 
     names = [f"bench-{number}" for number in range(1, max(args.sizes) + 1)]
     containers = [f"bench-c{number}" for number in range(1, min(args.targets, len(names)) + 1)]
-    figures, cpu, spans, task_cpus = {}, {}, {name: {} for name in gathers}, {name: {} for name in gathers}
+    figures, cpu, spans = {}, {}, {name: {} for name in gathers}
+    task_cpus, task_own_cpus = {name: {} for name in gathers}, {name: {} for name in gathers}
     ratios, cpu_ratios = {name: {} for name in gathers}, {name: {} for name in gathers}
     with DemoTargets(containers, parallel=len(containers)) as targets, \
             tempfile.TemporaryDirectory(prefix="bench-fleet-") as work:
@@ -181,6 +183,9 @@ def main() -> None:
                 spans[name][size] = {task: median(run.get(task, 0.0) for run in per_run) for task in per_run[0]}
                 per_run = [task_cpu(times) for _, times in results[name]]
                 task_cpus[name][size] = {task: median(run.get(task, 0.0) for run in per_run) for task in per_run[0]}
+                per_run = [task_cpu(times, ("cpu_self",)) for _, times in results[name]]
+                task_own_cpus[name][size] = {task: median(run.get(task, 0.0) for run in per_run)
+                                             for task in per_run[0]}
                 print(f"  medians: {name} {figures[size][name]:.2f} s, ping {figures[size]['ping']:.2f} s, "
                       f"ratio {figures[size][name] / figures[size]['ping']:.2f} "
                       f"(rounds {spread(ratios[name][size])}); controller CPU "
@@ -207,9 +212,12 @@ def main() -> None:
         for task in spans[name][sizes[0]]:
             print(f"{task[:44]:<44}" + "".join(f"{spans[name][s].get(task, 0.0):>14.2f}" for s in sizes))
 
-        print(f"\nEach task's controller CPU per host in {name} (median ms; the playbook process and its workers)")
+        print(f"\nEach task's controller CPU per host in {name} (median ms; the playbook process and its workers;"
+              " in brackets the playbook process's own)")
         for task in task_cpus[name][sizes[0]]:
-            print(f"{task[:44]:<44}" + "".join(f"{task_cpus[name][s].get(task, 0.0) / s * 1000:>14.0f}" for s in sizes))
+            per_host = [(task_cpus[name][s].get(task, 0.0) / s, task_own_cpus[name][s].get(task, 0.0) / s)
+                        for s in sizes]
+            print(f"{task[:44]:<44}" + "".join(f"{every * 1000:>8.0f} ({own * 1000:>3.0f})" for every, own in per_host))
         print(f"{'ping: all of it':<44}" + "".join(f"{cpu[s]['ping'] / s * 1000:>14.0f}" for s in sizes))
 
     rows = []
