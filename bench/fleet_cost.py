@@ -14,10 +14,11 @@ host's SSH connection is open, then rounds alternating which goes first); the fi
 ratio of the medians, the spread that of the rounds. Every gather run records its tasks' times
 and controller CPU (the task_times callback), so the script also prints how each task's span
 grows with the fleet and where the controller's CPU per host goes. With --with-baseline, a full
-baseline.yml run joins the rounds. With --compare DIR, the gather part of another copy of the
-project (another branch's work tree: `git worktree add /tmp/main main`) joins the rounds too, so
-that a change is measured against the code before it in the same machine state. It prints
-figures; it asserts nothing.
+baseline.yml run joins the rounds. With --compare DIR, the gather part and the ping of another
+copy of the project, with its configuration (another branch's work tree: `git worktree add
+/tmp/main main`, or a copy with another ansible.cfg), join the rounds too, so that a change is
+measured against the code before it in the same machine state. It prints figures; it asserts
+nothing.
 
     .venv/bin/python bench/fleet_cost.py [--sizes 1 5 20 100] [--targets 5] [--runs 3] [--with-baseline]
         [--compare DIR]
@@ -96,10 +97,10 @@ class Bench:
                              + (self.work / "gather.log").read_text()[-3000:])
         return timing, json.loads(times.read_text())
 
-    def ping(self, limit: str) -> Timing:
+    def ping(self, limit: str, project: Path = PROJECT) -> Timing:
         return timed([tool("ansible"), "all", "-i", str(self.inventory), "--limit", limit,
                       "-m", "ansible.builtin.ping"],
-                     env=ansible_env(self.work / "ansible-home"), log=self.work / "ping.log")
+                     env=ansible_env(self.work / "ansible-home", project=project), log=self.work / "ping.log")
 
     def baseline(self, limit: str) -> Timing:
         return timed([tool("ansible-playbook"), str(PROJECT / "baseline.yml"), "-i", str(self.inventory),
@@ -140,9 +141,11 @@ def main() -> None:
     parser.add_argument("--with-baseline", action="store_true", help="also time full baseline.yml runs")
     parser.add_argument("--rows", help="write the table's rows there (JSON), for bench/run")
     parser.add_argument("--compare", type=Path, metavar="DIR",
-                        help="also time the gather part of the project's copy in DIR (its 'gather@compare' rows)")
+                        help="also time the gather part and the ping of the project's copy in DIR, with its"
+                             " ansible.cfg (its '@compare' rows)")
     args = parser.parse_args()
     gathers = ["gather"] + (["gather@compare"] if args.compare else [])
+    reference = {"gather": "ping", "gather@compare": "ping@compare"}  # each gather's ping, of its configuration
 
     names = [f"bench-{number}" for number in range(1, max(args.sizes) + 1)]
     containers = [f"bench-c{number}" for number in range(1, min(args.targets, len(names)) + 1)]
@@ -159,6 +162,7 @@ def main() -> None:
                         "ping": lambda limit=limit: bench.ping(limit)}
             if args.compare:
                 variants["gather@compare"] = lambda limit=limit: bench.gather(limit, args.compare.resolve())
+                variants["ping@compare"] = lambda limit=limit: bench.ping(limit, args.compare.resolve())
             if args.with_baseline:
                 variants["baseline"] = lambda limit=limit: bench.baseline(limit)
             started = time.monotonic()
@@ -170,13 +174,15 @@ def main() -> None:
                       f"{timing.cpu_s:>6.2f} s controller CPU", flush=True)
 
             # A ping first opens every host's SSH connection; both then run on open connections.
-            results = interleaved(variants, args.runs, warmup=["ping"], report=show)
+            results = interleaved(variants, args.runs, warmup=["ping"] + (["ping@compare"] if args.compare else []),
+                                  report=show)
             timings = {name: [r[0] if isinstance(r, tuple) else r for r in runs] for name, runs in results.items()}
             figures[size] = {name: median(t.wall_s for t in runs) for name, runs in timings.items()}
             cpu[size] = {name: median(t.cpu_s for t in runs) for name, runs in timings.items()}
             for name in gathers:
                 # The spread: gather / ping of each round (its runs side by side).
-                pairs = list(zip(timings[name], timings["ping"], strict=True))
+                ping = reference[name]
+                pairs = list(zip(timings[name], timings[ping], strict=True))
                 ratios[name][size] = [g.wall_s / p.wall_s for g, p in pairs]
                 cpu_ratios[name][size] = [g.cpu_s / p.cpu_s for g, p in pairs]
                 per_run = [task_spans(times) for _, times in results[name]]
@@ -186,10 +192,10 @@ def main() -> None:
                 per_run = [task_cpu(times, ("cpu_self",)) for _, times in results[name]]
                 task_own_cpus[name][size] = {task: median(run.get(task, 0.0) for run in per_run)
                                              for task in per_run[0]}
-                print(f"  medians: {name} {figures[size][name]:.2f} s, ping {figures[size]['ping']:.2f} s, "
-                      f"ratio {figures[size][name] / figures[size]['ping']:.2f} "
+                print(f"  medians: {name} {figures[size][name]:.2f} s, {ping} {figures[size][ping]:.2f} s, "
+                      f"ratio {figures[size][name] / figures[size][ping]:.2f} "
                       f"(rounds {spread(ratios[name][size])}); controller CPU "
-                      f"{cpu[size][name] / cpu[size]['ping']:.2f}x ping's (rounds {spread(cpu_ratios[name][size])})")
+                      f"{cpu[size][name] / cpu[size][ping]:.2f}x {ping}'s (rounds {spread(cpu_ratios[name][size])})")
             print(f"  [{time.monotonic() - started:.0f} s]")
 
     sizes = args.sizes
@@ -199,7 +205,8 @@ def main() -> None:
         first = figures[sizes[0]][what]
         print(f"{what:<44}" + "".join(f"{figures[s][what]:>7.2f} ({figures[s][what] / first:>3.1f}x)" for s in sizes))
     for name in gathers:
-        print(f"{name + ' / ping':<44}" + "".join(f"{figures[s][name] / figures[s]['ping']:>13.2f}x" for s in sizes))
+        ping = reference[name]
+        print(f"{name + ' / ' + ping:<44}" + "".join(f"{figures[s][name] / figures[s][ping]:>13.2f}x" for s in sizes))
     print("Controller CPU seconds (ansible's processes, its local modules, ssh clients; the targets' CPU apart)")
     for what in cpu[sizes[0]]:
         print(f"{what:<44}" + "".join(f"{cpu[s][what]:>14.2f}" for s in sizes))
@@ -218,7 +225,8 @@ def main() -> None:
             per_host = [(task_cpus[name][s].get(task, 0.0) / s, task_own_cpus[name][s].get(task, 0.0) / s)
                         for s in sizes]
             print(f"{task[:44]:<44}" + "".join(f"{every * 1000:>8.0f} ({own * 1000:>3.0f})" for every, own in per_host))
-        print(f"{'ping: all of it':<44}" + "".join(f"{cpu[s]['ping'] / s * 1000:>14.0f}" for s in sizes))
+        ping = reference[name]
+        print(f"{ping + ': all of it':<44}" + "".join(f"{cpu[s][ping] / s * 1000:>14.0f}" for s in sizes))
 
     rows = []
     for size in sizes:
