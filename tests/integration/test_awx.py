@@ -35,7 +35,8 @@ def test_the_execution_environment_pins_what_the_venv_pins():
 def test_ansible_cfg_paths_exist_relative_to_the_project():
     cfg = configparser.ConfigParser()
     cfg.read(PROJECT / "ansible.cfg")
-    for key in ("library", "module_utils", "action_plugins", "filter_plugins", "doc_fragment_plugins", "roles_path"):
+    for key in ("library", "module_utils", "action_plugins", "filter_plugins", "doc_fragment_plugins",
+                "strategy_plugins", "roles_path"):
         assert (PROJECT / cfg["defaults"][key]).is_dir(), key
 
 
