@@ -14,8 +14,8 @@ description:
     and one Python start on the target instead of six.
   - Reads the live colour from nginx's upstream include (O(upstream_file)) when O(color=auto),
     then measures the units of every colour, the live unit's journal errors since its start,
-    Redis, PostgreSQL and the live colour's app on its local port (and, with O(load), under
-    concurrent requests), and reads the last blue/green switch recorded on the host (O(switch_file)).
+    Redis, PostgreSQL and the live colour's app on its local port, and reads the last blue/green
+    switch recorded on the host (O(switch_file)).
   - With O(public_probe), the task also probes the public URL from the controller, in its own
     process there (the module's action plugin), so the whole baseline of a host is one task.
   - Each part's result is shaped exactly as the registered result of the module that reads it
@@ -127,17 +127,6 @@ options:
         description: The O(http_probe#module:timeout_s).
         type: float
         default: 10.0
-  load:
-    description:
-      - Test the live colour's app under concurrent requests on C(http://127.0.0.1:<port>) as
-        M(http_load) does, after every other part, so that the load weighs on none of their figures.
-      - The options of M(http_load) (O(http_load#module:concurrency), O(http_load#module:requests),
-        O(http_load#module:max_duration_s), ...), with the same defaults, and C(path), the URL's path
-        under the live colour's local address (default the root), in place of C(url). They are
-        checked when the test runs, and an error fails this part only.
-      - Not set, without a live colour's local port, or in check mode (loading a service is not
-        read-only), it is not run (RV(load.skipped=true)).
-    type: dict
   public_probe:
     description:
       - Probe the public URL from the controller (what users see, through the load balancer and
@@ -178,14 +167,13 @@ attributes:
 notes:
   - Option errors in O(redis), O(postgres) or O(probe) fail the whole run, as they would fail
     the separate module's task; a fault met while reading fails only its part, as do option errors
-    in O(load) and O(public_probe).
+    in O(public_probe).
 seealso:
   - module: systemd_unit_facts
   - module: journal_errors
   - module: redis_facts
   - module: postgres_facts
   - module: http_probe
-  - module: http_load
   - module: baseline_history
 """
 
@@ -421,21 +409,6 @@ http_local:
     msg: *part_msg
     skipped: *part_skipped
     warnings: *part_warnings
-load:
-  description: The live colour's app under concurrent requests (O(load)), as M(http_load) registers it.
-  returned: always
-  type: dict
-  sample: {"http_load": {"url": "http://127.0.0.1:8002/health", "rps": 812.4, "requests": 2000}}
-  contains:
-    http_load:
-      description: The test's results (see M(http_load)'s RETURN); absent when the part failed or was skipped.
-      returned: success
-      type: dict
-      sample: {}
-    failed: *part_failed
-    msg: *part_msg
-    skipped: *part_skipped
-    warnings: *part_warnings
 http_public:
   description: The public URL probed from the controller (O(public_probe)), as M(http_probe) registers it.
   returned: when O(public_probe) is set
@@ -528,9 +501,7 @@ def get_argument_spec() -> dict:
             warm_samples=probe["warm_samples"],
             timeout_s=dict(probe["timeout_s"], aliases=[]),
         )),
-        # Checked against http_load's and http_probe's options when used (run_part), so that the
-        # load engine (asyncio) is imported only by a run that loads.
-        load=dict(type="dict"),
+        # Checked against http_probe's options by the action plugin, which probes it (run_part).
         public_probe=dict(type="dict"),
         history=dict(type="dict", options=history_argument_spec()),
         timeout=systemd_argument_spec()["timeout"],
@@ -602,20 +573,6 @@ def read_postgres(module, options: dict | None) -> dict:
     return run_part(module, read_postgres_facts, "postgres", params, run_as=run_as if how == "runuser" else None)
 
 
-def read_load(module, options: dict | None, port: int) -> dict:
-    """The load part: the live colour's app under http_load's test, on its local port."""
-    if options is None or not port:
-        return dict(SKIPPED)
-    # Imported only here: the load engine's asyncio costs ~40 ms of the target's CPU to import.
-    from ansible.module_utils import baseline_load
-
-    if module.check_mode:
-        return dict(SKIPPED, msg=baseline_load.NOT_IN_CHECK_MODE)
-    params = endpoints_under([dict(options, path=options.get("path") or "")], f"http://{LOCAL_ADDRESS}:{port}")[0]
-    return run_part(module, lambda part: baseline_load.run_load(baseline_load.plan_load(part)), "http_load",
-                    params, baseline_load.load_argument_spec())
-
-
 def main():
     module = AnsibleModule(argument_spec=get_argument_spec(), required_if=REQUIRED_IF, supports_check_mode=True)
     params = module.params
@@ -656,7 +613,6 @@ def main():
             result["history"] = read_history(params["history"]["path"], params["history"]["read"])
         except HistoryError as exc:
             result["history"] = {"failed": True, "msg": str(exc)}
-    result["load"] = read_load(module, params["load"], port)
     module.exit_json(changed=False, **result)
 
 

@@ -320,7 +320,8 @@ http_load:
       sample: {"refused": "unable to connect to 127.0.0.1:9: Connection refused"}
 """
 
-from ansible.module_utils.baseline_load import NOT_IN_CHECK_MODE, load_argument_spec, plan_load, run_load
+from ansible.module_utils.baseline_http import hide_secret_headers
+from ansible.module_utils.baseline_load import build_plan, load_argument_spec, plan_errors, run_load
 from ansible.module_utils.basic import AnsibleModule
 
 
@@ -331,9 +332,18 @@ def get_argument_spec() -> dict:
 
 def main():
     module = AnsibleModule(argument_spec=get_argument_spec(), supports_check_mode=True)
-    plan = plan_load(module)
+    params = module.params
+    hide_secret_headers(module, params["headers"])
+    problems = plan_errors(params)
+    if problems:
+        module.fail_json(msg=f"unable to run the load test: {'; '.join(problems)}")
+    try:
+        plan = build_plan(params)
+    except ValueError as exc:
+        module.fail_json(msg=f"unable to run the load test: {exc}")
     if module.check_mode:
-        module.exit_json(changed=False, skipped=True, msg=NOT_IN_CHECK_MODE)
+        module.exit_json(changed=False, skipped=True,
+                         msg="load test not run in check mode: it loads the service, which is not read-only")
 
     module.exit_json(changed=False, http_load=run_load(plan))
 

@@ -25,7 +25,6 @@ from ansible.module_utils.baseline_http import (
     as_http_error,
     client_context,
     connection_argument_spec,
-    hide_secret_headers,
     latency_summary,
     parse_resolve,
     parse_url,
@@ -35,7 +34,6 @@ from ansible.module_utils.baseline_http import (
 )
 
 DEFAULT_REQUESTS = 1000
-NOT_IN_CHECK_MODE = "load test not run in check mode: it loads the service, which is not read-only"
 TIMER_SLACK_S = 0.001
 IDEMPOTENT_METHODS = ("GET", "HEAD", "OPTIONS")
 LATENCY_PERCENTILES = (50, 90, 95, 99)
@@ -411,17 +409,3 @@ def build_plan(params: dict) -> LoadPlan:
         context=context,
         progress_file=params.get("progress_file"), progress_interval_s=params["progress_interval_s"],
     )
-
-
-def plan_load(module) -> LoadPlan:
-    """The plan of module.params (the http_load module's options), its secret headers hidden;
-    module.fail_json with "unable to run the load test: ..." when it cannot be run."""
-    params = module.params
-    hide_secret_headers(module, params["headers"])
-    problems = plan_errors(params)
-    if problems:
-        module.fail_json(msg=f"unable to run the load test: {'; '.join(problems)}")
-    try:
-        return build_plan(params)
-    except ValueError as exc:
-        module.fail_json(msg=f"unable to run the load test: {exc}")

@@ -6,7 +6,6 @@ from unittest import mock
 import baseline_facts
 import pytest
 from ansible.module_utils import baseline_journal, baseline_parts
-from ansible.module_utils.baseline_load import NOT_IN_CHECK_MODE
 from ansible.module_utils.baseline_parts import Part, PartFailed, postgres_run_as, run_part
 from fake_target import FakeCommands, command_is, fake_target, fixture_bytes, fixture_text
 from module_runner import run_module
@@ -273,36 +272,3 @@ def test_a_colour_that_is_no_port_nor_address_fails_the_run():
     assert outcome == "fail"
     assert result["msg"] == ("argument 'color_ports' must map each colour to a port or an address"
                              " (HOST:PORT, unix:PATH): not a port or an address: '8002/tcp'")
-
-
-def load_args(port, **load):
-    return {"service": "tsh_erp", "color_ports": {"blue": 1, "green": port}, "color": "green",
-            "load": {"path": "/ok", "concurrency": 2, "requests": 20, **load}}
-
-
-def test_the_load_test_runs_on_the_live_colour_s_local_port(http_server):
-    outcome, result, _ = run_main(load_args(http_server.port), (command_is("systemctl"), (1, "", "down")))
-    assert outcome == "exit"
-    loaded = result["load"]["http_load"]
-    assert loaded["url"] == f"http://127.0.0.1:{http_server.port}/ok"
-    assert (loaded["requests"], loaded["status_codes"], loaded["concurrency"]) == (20, {"200": 20}, 2)
-    assert result["units"]["failed"] is True  # the other parts ran all the same
-
-
-def test_the_load_test_is_not_run_in_check_mode_nor_without_a_local_port(http_server):
-    answers = (command_is("systemctl"), (1, "", "down"))
-    checked = run_main(dict(load_args(http_server.port), _ansible_check_mode=True), answers)[1]
-    assert checked["load"] == {"skipped": True, "msg": NOT_IN_CHECK_MODE}
-    on_socket = dict(load_args(http_server.port), color_ports={"blue": 1, "green": "unix:/run/app.sock"})
-    assert run_main(on_socket, answers)[1]["load"] == {"skipped": True}
-    assert run_main(dict(load_args(http_server.port), load=None), answers)[1]["load"] == {"skipped": True}
-
-
-def test_a_load_option_error_fails_the_load_part_with_http_load_s_message(http_server):
-    answers = (command_is("systemctl"), (1, "", "down"))
-    outcome, result, _ = run_main(load_args(http_server.port, concurrency=0), answers)
-    assert outcome == "exit"
-    assert result["load"] == {"failed": True,
-                              "msg": "unable to run the load test: concurrency must be 1 or more, not 0"}
-    typed = run_main(load_args(http_server.port, requests="many"), answers)[1]
-    assert typed["load"]["failed"] is True and "requests" in typed["load"]["msg"]
