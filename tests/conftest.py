@@ -2,6 +2,7 @@
 
 import os
 import runpy
+import socket
 import sys
 from pathlib import Path
 
@@ -71,3 +72,17 @@ def tls_server(certificate):
     server = LocalServer(server_context(*certificate))
     yield server
     server.close()
+
+
+@pytest.fixture
+def invalid_names_fail(monkeypatch):
+    """Names under .invalid fail as the resolver fails them, with the real exception: the machine's
+    resolver is not on loopback, and no test may send traffic off it."""
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, *args, **kwargs):
+        if str(host).endswith(".invalid"):
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)

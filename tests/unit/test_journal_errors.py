@@ -370,12 +370,3 @@ def test_return_documents_the_result_recorded_on_the_demo_target():
     returned = doc_of(journal_errors, "RETURN")
     assert set(recorded) - {"changed"} == set(returned)
     check_against_return(recorded["journal_errors"], returned["journal_errors"], "journal_errors")
-
-
-def test_documented_options_are_the_argument_spec():
-    options = doc_of(journal_errors, "DOCUMENTATION")["options"]
-    spec = journal_errors.get_argument_spec()
-    assert set(options) == set(spec)
-    for name, option in options.items():
-        for key in ("type", "default", "elements", "choices", "required"):
-            assert option.get(key) == spec[name].get(key), (name, key)
