@@ -43,10 +43,6 @@ def _lowest(measured):
 AGGREGATES = {"sum": _sum, "mean": _mean, "max": _highest, "min": _lowest}
 
 
-def _hosts(names):
-    return ", ".join(names)
-
-
 def _figure(metric, rows):
     """The service's figure of one summary figure: each of its ways across the hosts that measured it."""
     kept = [row for row in rows if "missing" not in row]
@@ -58,9 +54,9 @@ def _figure(metric, rows):
               if row["summary"].get(metric.key) is not None and metric.key in row.get("lower_bounds", {})]
     covers = f"{len(measured)} of {len(rows)} hosts"
     if not_measured:
-        covers += f"; not measured on {_hosts(not_measured)}"
+        covers += f"; not measured on {', '.join(not_measured)}"
     if no_baseline:
-        covers += f"; no baseline of {_hosts(no_baseline)}"
+        covers += f"; no baseline of {', '.join(no_baseline)}"
     values = []
     for how in metric.across_hosts:
         value, host = AGGREGATES[how](measured) if measured else (None, None)
