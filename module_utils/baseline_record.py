@@ -5,8 +5,9 @@ postgres_facts, http_probe, http_load, baseline_facts' switch) and the run's con
 builds the whole record of one host (schemas/baseline.schema.json): its summary figures
 (module_utils/baseline_catalogue.py), the verdict of each threshold and day target, the status of
 each part, the comparison with the previous baseline, the known issues, the schedule, the
-recommendations and the overall verdict. gate_reasons says why a record fails the gate,
-baseline_fleet makes the fleet summary's rows. Bad input raises RecordError, which the filters
+recommendations and the overall verdict, with the reasons for it. gate_reasons says why a record
+fails the gate, baseline_fleet makes the fleet summary's rows (module_utils/baseline_service.py
+makes a service's report of them). Bad input raises RecordError, which the filters
 (filter_plugins/baseline.py) turn into an AnsibleFilterError naming the filter.
 """
 
@@ -214,6 +215,14 @@ def journal_reading(journal):
         reading["bound"] = (f"{reading['lines_read']:,} lines, {reading['covered_pct']:g} % of the time since the "
                             f"start, were read in the {reading['max_seconds']:g} s limit")
     return reading
+
+
+def lower_bounds(reading):
+    """{metric: why} of the summary figures that are only lower bounds, from the record's journal
+    reading (journal_reading): the error count, when the reading was cut."""
+    if reading is not None and not isinstance(reading, dict):
+        raise RecordError("expected the record's journal reading as a dict")
+    return {"error_count": reading["bound"]} if (reading or {}).get("bound") else {}
 
 
 def journal_count(count, reading):
@@ -498,7 +507,7 @@ def baseline_record(results, context):
     summary = baseline_summary(facts)
     pending = _pending_reasons(facts, problems)
     reading = journal_reading(facts.get("journal"))
-    bounds = {"error_count": reading["bound"]} if reading["bound"] else {}
+    bounds = lower_bounds(reading)
     unit = facts["unit"] or {}
     # Not a problem of its own: without the record, the deploy is counted from the unit's start, which says why.
     switch, switch_problem = _section(results.get("switch"), "switch")
@@ -568,7 +577,17 @@ def baseline_record(results, context):
                    + [v["status"] for v in record["verdicts"] if v["status"] != "pending"]
                    + ["failed" for _ in problems])
     record["verdict"] = {"status": worst, "text": VERDICT_TEXT[worst]}
+    record["verdict"]["reasons"] = verdict_reasons(record)
     return record
+
+
+def verdict_reasons(record):
+    """Why a record's verdict is what it is, one line each (gate_reasons at the verdict's severity);
+    empty when it is good."""
+    status = record["verdict"]["status"]
+    if status in ("ok", "pending"):
+        return []
+    return gate_reasons(record, "warning" if status == "warning" else "critical")
 
 
 def baseline_fleet(hosts, measured, earlier, folder=""):
@@ -577,8 +596,9 @@ def baseline_fleet(hosts, measured, earlier, folder=""):
     hosts: every host of the fleet (the inventory's, not only this job's: a sliced job measures a
     part). measured: the records this job built. earlier: the heads (baseline_history) of the
     latest baselines of the hosts this job did not measure, read from `folder`. Returns
-    {rows, hosts, with_baseline, this_run} (the counts); a row is {host, measured_at, this_run,
-    status, text, unit, summary}, or {host, missing, this_run} when there is no baseline of it.
+    {rows, hosts, with_baseline, this_run} (the counts); a row is {host, environment, service,
+    measured_at, this_run, status, text, reasons, unit, summary, lower_bounds}, or {host, missing,
+    this_run} when there is no baseline of it.
     """
     if not isinstance(hosts, list) or not isinstance(measured, list) or not isinstance(earlier, list):
         raise RecordError("expected the fleet's hosts, this run's records and the "
@@ -587,13 +607,19 @@ def baseline_fleet(hosts, measured, earlier, folder=""):
     for head, this_run in [*((h, False) for h in earlier), *((r, True) for r in measured)]:
         if not isinstance(head, dict) or not head.get("host"):
             raise RecordError(f"expected baseline records with a host, got {head!r}")
+        # A record's verdict is {status, text, reasons}; a head read from a file (dbl_parse_baselines)
+        # holds its status, and its reasons beside it.
         verdict = head.get("verdict")
         status = verdict.get("status") if isinstance(verdict, dict) else verdict
+        reasons = verdict.get("reasons") if isinstance(verdict, dict) else head.get("reasons")
         rows[head["host"]] = {
-            "host": head["host"], "measured_at": head.get("measured_at"), "this_run": this_run,
+            "host": head["host"], "environment": head.get("environment"), "service": head.get("service"),
+            "measured_at": head.get("measured_at"), "this_run": this_run,
             "status": status, "text": VERDICT_TEXT.get(status, "unknown"),
+            "reasons": reasons,  # None: a baseline written before records said why
             "unit": head.get("unit") or (f"{head['service']}-{head['color']}" if head.get("color") else None),
             "summary": head.get("summary") or {},
+            "lower_bounds": lower_bounds(head.get("journal")),
         }
     missing = f"no baseline in {folder}" if folder else "no baseline"
     fleet = [rows.get(host) or {"host": host, "missing": missing, "this_run": False} for host in sorted(set(hosts))]

@@ -291,8 +291,10 @@ def test_fleet_rows_cover_every_host_whichever_job_measured_it():
     result = fleet(["erp-3", "erp-1", "erp-2"], [ours], [theirs], "/srv/reports")
     assert (result["hosts"], result["with_baseline"], result["this_run"]) == (3, 2, 1)
     assert [row["host"] for row in result["rows"]] == ["erp-1", "erp-2", "erp-3"]
-    assert result["rows"][0] == {"host": "erp-1", "measured_at": "2026-12-02T06:00:01Z", "this_run": False,
-                                 "status": "ok", "text": "Good", "unit": "tsh_erp-blue", "summary": {"error_count": 0}}
+    assert result["rows"][0] == {"host": "erp-1", "environment": None, "service": "tsh_erp",
+                                 "measured_at": "2026-12-02T06:00:01Z", "this_run": False,
+                                 "status": "ok", "text": "Good", "reasons": None, "unit": "tsh_erp-blue",
+                                 "summary": {"error_count": 0}, "lower_bounds": {}}
     assert result["rows"][1]["this_run"] and result["rows"][1]["text"] == "Needs attention"
     assert result["rows"][2] == {"host": "erp-3", "missing": "no baseline in /srv/reports", "this_run": False}
 

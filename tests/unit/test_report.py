@@ -16,6 +16,7 @@ from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar, trust_as_template
 from baseline import FilterModule
 from conftest import FIXTURES, PROJECT
+from trend import FilterModule as TrendFilters
 
 ROLE = PROJECT / "roles" / "baseline"
 GOLDEN = PROJECT / "tests" / "golden"
@@ -56,10 +57,10 @@ def context(**override):
     return found
 
 
-def render(template, record):
+def render(template, record=None, **variables):
     templar = Templar(loader=DataLoader(), variables={
         "baseline_record": record, "baseline_warm_samples": 20, "ansible_user": "root",
-        "ansible_host": "erp.demo.test", "ansible_port": 22})
+        "ansible_host": "erp.demo.test", "ansible_port": 22, **variables})
     return templar.template(trust_as_template((ROLE / "templates" / template).read_text()))
 
 
@@ -300,3 +301,70 @@ def test_an_unknown_last_load_is_said_with_its_reason():
     assert baseline_record(found, ctx)["upstream"]["note"] == (
         "whether the include /etc/nginx/tsh_erp-upstream.conf changed after nginx last loaded its configuration"
         " could not be told: no nginx master process runs")
+
+
+# A service on three app hosts: app-1 and app-2 measured by this run (app-1's journal read in part,
+# app-2's Redis refused), app-3's latest baseline read from its latest.yml (one the demo target's
+# history recorded, tests/fixtures/history); or on two, one without a baseline.
+def answered():
+    """http_probe's recorded result without its endpoint on a closed port: every endpoint answered."""
+    probe = recorded("http_probe")
+    return dict(probe, http_probe=[e for e in probe["http_probe"] if e["ok"]])
+
+
+NOW = "2026-11-29T19:02:00Z"  # after app-3's latest baseline
+REDIS_REFUSED = {"changed": False, "redis": {
+    "reachable": False, "error_kind": "refused",
+    "error": "unable to connect to Redis at 127.0.0.1:6379: Connection refused"}}
+
+
+def latest_of(host, recorded_name):
+    """A baseline the demo target's history recorded, as another host's latest.yml."""
+    text = (FIXTURES / "history" / recorded_name).read_text()
+    return f"reports/{host}/latest.yml", text.replace("host: h4-ops\n", f"host: {host}\n")
+
+
+def service_report(measured, latest, hosts):
+    """The one service's report of this run's records and other hosts' latest.yml, as the role's fleet.yml makes it."""
+    filters = FilterModule().filters()
+    heads = TrendFilters().filters()["dbl_parse_baselines"]([text for _, text in latest], [name for name, _ in latest])
+    fleet = filters["dbl_baseline_fleet"](hosts, measured, heads, "reports")
+    plays = {"environment": "demo", "service": "tsh_erp", "public_url": "https://erp.demo.test"}
+    [found] = filters["dbl_service_reports"](fleet, {host: {} for host in hosts}, plays, NOW).values()
+    return found
+
+
+SERVICE_CASES = {
+    "service_redis_down": lambda: service_report(
+        [baseline_record(results(http_public=answered(), journal=journal_cut()),
+                         context(host="app-1", measured_at=NOW)),
+         baseline_record(results(http_public=answered(), redis=REDIS_REFUSED), context(host="app-2", measured_at=NOW))],
+        [latest_of("app-3", "20261129T185917Z.yml")], ["app-1", "app-2", "app-3"]),
+    "service_host_missing": lambda: service_report(
+        [baseline_record(results(http_public=answered()), context(host="app-1", measured_at=NOW))], [],
+        ["app-1", "app-2"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SERVICE_CASES))
+def test_service_report_matches_golden_and_its_yaml_holds_the_same(case):
+    found = SERVICE_CASES[case]()
+    check_golden(f"{case}.md", render("service.md.j2", baseline_service_report=found, baseline_report_dir="reports"))
+    assert yaml.safe_load(render("service.yml.j2", baseline_service_report=found)) == found
+
+
+def test_the_service_report_names_the_host_at_fault_and_leaves_its_unmeasured_figures_out():
+    found = SERVICE_CASES["service_redis_down"]()
+    assert found["verdict"]["summary"] == (
+        "critical: app-2 — Redis: unable to connect to Redis at 127.0.0.1:6379: Connection refused")
+    report = render("service.md.j2", baseline_service_report=found, baseline_report_dir="reports").splitlines()
+    assert ("**Verdict:** ❌ critical: app-2 — Redis: unable to connect to Redis at 127.0.0.1:6379:"
+            " Connection refused") in report
+    memory = next(line for line in report if line.startswith("| Redis memory |"))
+    assert memory.endswith("| 2 of 3 hosts; not measured on app-2 |")
+    # app-1's count is a lower bound (its journal was read in part): the service's is one too, said next to it.
+    errors = next(line for line in report if line.startswith("| Errors since deploy |"))
+    assert errors == ("| Errors since deploy | sum at least 815, max at least 812 (app-1); a lower bound (app-1: "
+                      "612,000 lines, 61 % of the time since the start, were read in the 30 s limit) | 3 of 3 hosts |")
+    missing = SERVICE_CASES["service_host_missing"]()
+    assert missing["verdict"]["summary"] == "failed: app-2 — no baseline in reports"
