@@ -56,9 +56,9 @@ def context(**override):
     return found
 
 
-def render(template, record):
+def render(template, record, name="baseline_record"):
     templar = Templar(loader=DataLoader(), variables={
-        "baseline_record": record, "baseline_warm_samples": 20, "ansible_user": "root",
+        name: record, "baseline_warm_samples": 20, "ansible_user": "root",
         "ansible_host": "erp.demo.test", "ansible_port": 22})
     return templar.template(trust_as_template((ROLE / "templates" / template).read_text()))
 
