@@ -29,6 +29,10 @@ options:
     type: list
     elements: str
     required: true
+  timeout:
+    description: The O(systemd_unit_facts#module:timeout) of each C(systemctl show) the module runs.
+    type: float
+    default: 10
   journal_patterns:
     description: The O(journal_errors#module:patterns) of the units' journal.
     type: list
@@ -40,10 +44,6 @@ options:
         lower bounds, and says so (RV(journal.journal_errors.exact=false)).
     type: float
     default: 30
-  timeout:
-    description: Seconds that each C(systemctl show) may take.
-    type: float
-    default: 10
 attributes:
   check_mode:
     support: full
@@ -85,48 +85,52 @@ members:
       sample: ["postgresql@15-main.service"]
 units:
   description:
-    - The units of O(units), each followed by its members, as M(systemd_unit_facts) registers them.
+    - The units of O(units), each followed by its members, as M(systemd_unit_facts) registers them;
+      or, when they could not be read, why.
   returned: always
   type: dict
   sample: {"systemd_units": {"redis-server": {"exists": true, "active_state": "active"}}}
   contains:
-    systemd_units: &part_facts
-      description: The module's facts (see that module's RETURN); absent when the part failed.
+    systemd_units:
+      description: The facts of each unit (see M(systemd_unit_facts)'s RETURN); absent when they could not be read.
       returned: success
       type: dict
       sample: {}
-    failed: &part_failed
-      description: True when the part failed; the other part ran all the same.
-      returned: when the part failed
+    failed: &failed
+      description: True when this part could not be read; the other part was read all the same.
+      returned: when it could not be read
       type: bool
       sample: true
-    msg: &part_msg
-      description: Why the part failed, the message the module alone would give.
-      returned: when the part failed
+    msg: &msg
+      description:
+        - Why, as M(systemd_unit_facts) or M(journal_errors) would say it; when the members could not
+          be read, both parts say so.
+      returned: when it could not be read
       type: str
-      sample: "reading unit properties with systemctl show: no answer within 10 s"
-    warnings: &part_warnings
-      description: The part's warnings (also given as the module's warnings).
-      returned: when the part warned
+      sample: "reading the units' members with systemctl show: no answer within 10 s"
+    warnings: &warnings
+      description: Its warnings, also given as the module's own.
+      returned: when it warned
       type: list
       elements: str
       sample: []
 journal:
   description:
-    - The errors of the same units since each started, as M(journal_errors) registers them.
+    - The errors of the same units since each started, as M(journal_errors) registers them; or,
+      when they could not be read, why.
   returned: always
   type: dict
   sample: {"journal_errors": {"error_count": 0, "lines_read": 9, "exact": true, "units": {}, "groups": [],
                               "other_groups": []}}
   contains:
     journal_errors:
-      description: The module's facts (see that module's RETURN); absent when the part failed.
+      description: The errors found (see M(journal_errors)'s RETURN); absent when they could not be read.
       returned: success
       type: dict
       sample: {}
-    failed: *part_failed
-    msg: *part_msg
-    warnings: *part_warnings
+    failed: *failed
+    msg: *msg
+    warnings: *warnings
 """
 
 from ansible.module_utils.baseline_journal import journal_argument_spec, read_journal_errors

@@ -148,7 +148,8 @@ def _unit_words(row):
 def _host_reading(kind, name, host_record, known, stamp):
     """What the app host's report says of a datastore's host: {host, report, status, text, problem}."""
     if not known:
-        text = f"{name} is not a host of the inventory: its units were not measured"
+        text = (f"{name} is not a datastore host of the inventory (no host of that name, or this host itself): "
+                f"its units were not measured")
         return {"host": name, "report": None, "status": "failed", "text": text, "problem": text}
     if host_record is None:
         return {"host": name, "report": f"../{name}/latest.md", "status": "pending", "problem": None,
@@ -176,7 +177,7 @@ def datastore_readings(settings, stamp):
     settings of each kind: app (the app host), read_on ('controller' for PostgreSQL read from
     there, else the app host), host, port, and tls / tls_server_name / user (Redis) or ssl_mode /
     login_user / become_user (PostgreSQL); inventory_host (the datastore host named, or ''), known
-    (whether it is a host of the inventory) and host_record (its record of this run,
+    (whether it is a datastore host of the inventory, datastore_hosts) and host_record (its record of this run,
     datastore_host_record, or None).
     Returns {kind: {read_from, local, host, report, status, text, problem}}: local is true when the
     app host read its own datastore (on its loopback or socket, no host named), as the seed does.

@@ -187,7 +187,8 @@ def test_an_unreachable_datastore_host_is_a_part_not_measured_and_the_report_ren
 @pytest.mark.parametrize(("known", "ds", "status", "text", "report"), [
     (True, None, "pending", "units not measured in this run: datastore-1 is not among the run's hosts (--limit, "
                             "or another job's slice); its latest report is linked", "../datastore-1/latest.md"),
-    (False, None, "failed", "datastore-1 is not a host of the inventory: its units were not measured", None),
+    (False, None, "failed", "datastore-1 is not a datastore host of the inventory (no host of that name, or this "
+                            "host itself): its units were not measured", None),
 ])
 def test_a_datastore_host_left_out_of_the_run_or_the_inventory_says_so(known, ds, status, text, report):
     found = readings(settings(ds, known=known), STAMP)["Redis"]
