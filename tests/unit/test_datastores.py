@@ -110,15 +110,15 @@ def test_a_datastore_host_serves_only_what_the_app_hosts_name_on_it():
 
 
 def test_the_datastore_host_report_matches_golden():
-    check_golden("datastore_host.md", render("datastore.md.j2", host_record(recorded(), ds_context()),
-                                             "baseline_datastore_record"))
+    check_golden("datastore_host.md",
+                 render("datastore.md.j2", baseline_datastore_record=host_record(recorded(), ds_context())))
 
 
 def test_an_unreachable_datastore_host_gets_a_report_that_says_why():
     record = host_record({"unreachable": True, "msg": UNREACHABLE, "changed": False}, ds_context())
     assert record["reachable"] is False and record["verdict"]["status"] == "failed"
     assert record["problems"] == {"units": f"host unreachable: {UNREACHABLE}"}
-    report = render("datastore.md.j2", record, "baseline_datastore_record")
+    report = render("datastore.md.j2", baseline_datastore_record=record)
     check_golden("datastore_host_unreachable.md", report)
     assert f"- units: host unreachable: {UNREACHABLE}" in report.splitlines()
 
@@ -129,7 +129,7 @@ def test_journal_errors_of_a_unit_are_grouped_in_the_datastore_host_report():
     group = dict(journal["groups"][0], unit="postgresql@15-main.service", count=3)
     found["journal"]["journal_errors"]["groups"] = [group]
     found["journal"]["journal_errors"]["units"]["postgresql@15-main.service"]["error_count"] = 3
-    report = render("datastore.md.j2", host_record(found, ds_context()), "baseline_datastore_record").splitlines()
+    report = render("datastore.md.j2", baseline_datastore_record=host_record(found, ds_context())).splitlines()
     assert f"### postgresql@15-main.service: {FILTERS['dbl_error_headline'](group['sample'])}" in report
     assert any(line.startswith("| postgresql@15-main.service (part of postgresql) | ✅ active (running) |")
                and line.endswith("| 0 | 3 |") for line in report)

@@ -56,10 +56,10 @@ def context(**override):
     return found
 
 
-def render(template, record, name="baseline_record"):
+def render(template, record=None, **variables):
     templar = Templar(loader=DataLoader(), variables={
-        name: record, "baseline_warm_samples": 20, "ansible_user": "root",
-        "ansible_host": "erp.demo.test", "ansible_port": 22})
+        "baseline_record": record, "baseline_warm_samples": 20, "ansible_user": "root",
+        "ansible_host": "erp.demo.test", "ansible_port": 22, **variables})
     return templar.template(trust_as_template((ROLE / "templates" / template).read_text()))
 
 
