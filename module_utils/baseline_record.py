@@ -126,7 +126,7 @@ def missed_thresholds(verdicts, severity="critical"):
 
 
 # Parts that were not measured and have no status of their own in the record, as people name them.
-UNSTATUSED_PARTS = {"journal": "Journal", "load": "Concurrency test"}
+UNSTATUSED_PARTS = {"journal": "Journal", "load": "Concurrency test", "datastores": "Datastore hosts"}
 
 
 def gate_reasons(record, severity="critical"):
@@ -311,11 +311,12 @@ def add_days(when, days):
 SEVERITY_ORDER = ["ok", "pending", "warning", "critical", "failed"]
 
 
-def _worst(statuses):
+def worst_status(statuses):
+    """The worst of statuses (ok < pending < warning < critical < failed); ok for none."""
     return max(statuses, key=SEVERITY_ORDER.index, default="ok")
 
 
-def _section(result, key):
+def registered_facts(result, key):
     """(facts, problem) of one registered module result: the facts, or why there are none."""
     if not isinstance(result, dict) or result.get("skipped"):
         return None, None
@@ -346,7 +347,8 @@ def _upstream_record(upstream):
     return kept
 
 
-def _app_status(unit, problem):
+def unit_status(unit, problem):
+    """{status, text} of a systemd unit's facts (systemd_unit_facts), or why it was not measured."""
     if unit is None:
         return {"status": "failed", "text": f"not measured: {problem}"}
     if not unit.get("exists"):
@@ -473,7 +475,8 @@ def baseline_record(results, context):
     results: registered results by section (units, switch, journal, redis, postgres, http_local,
     http_public, load). context: host, environment, service, color, measured_at, public_url,
     unreachable_reason, thresholds, targets, known_issues, history, noise_pct, noise_min_baselines,
-    history_source ({store, location, count, error}: where the history was read and how many baselines it holds).
+    history_source ({store, location, count, error}: where the history was read and how many baselines it holds),
+    datastores (where Redis and PostgreSQL were read, and their hosts: baseline_datastores.datastore_readings).
     """
     if not isinstance(results, dict) or not isinstance(context, dict):
         raise RecordError("expected the results and the context as dicts")
@@ -482,7 +485,7 @@ def baseline_record(results, context):
     for section, key in (("units", "systemd_units"), ("journal", "journal_errors"), ("redis", "redis"),
                          ("postgres", "postgres"), ("http_local", "http_probe"),
                          ("http_public", "http_probe"), ("load", "http_load")):
-        facts[section], problem = _section(results.get(section), key)
+        facts[section], problem = registered_facts(results.get(section), key)
         if problem:
             problems[section] = problem
     color = context.get("color") or ""
@@ -503,6 +506,12 @@ def baseline_record(results, context):
         problems["unit"] = ("the live colour could not be told from nginx's upstream file"
                             + (f" {upstream.get('file')}: {found}" if found else "") + "; set baseline_color")
     on_host = {s: problems.get(s) or problems.get("host") for s in ("unit", "journal", "redis", "postgres")}
+    # Where each datastore was read and its host's units (baseline_datastores.datastore_readings):
+    # a host of its own that could not be measured is a part not measured.
+    datastores = context.get("datastores") or {}
+    host_problems = dict.fromkeys(d["problem"] for d in datastores.values() if d.get("problem"))
+    if host_problems:
+        problems["datastores"] = "; ".join(host_problems)
 
     summary = baseline_summary(facts)
     pending = _pending_reasons(facts, problems)
@@ -510,7 +519,7 @@ def baseline_record(results, context):
     bounds = lower_bounds(reading)
     unit = facts["unit"] or {}
     # Not a problem of its own: without the record, the deploy is counted from the unit's start, which says why.
-    switch, switch_problem = _section(results.get("switch"), "switch")
+    switch, switch_problem = registered_facts(results.get("switch"), "switch")
     switch_problem = problems.get("host") or switch_problem
     facts["switch"] = switch
     deploy = baseline_live.deploy_time(switch if (switch or {}).get("found") else None, switch_problem,
@@ -539,7 +548,7 @@ def baseline_record(results, context):
         "summary": summary,
         "problems": problems,
         "status": {
-            "Application": _app_status(facts["unit"], on_host["unit"]),
+            "Application": unit_status(facts["unit"], on_host["unit"]),
             "Redis": _reachable_status(facts["redis"], on_host["redis"], "Redis"),
             "Database": _reachable_status(facts["postgres"], on_host["postgres"], "PostgreSQL"),
             "Public URL": _http_status(facts["http_public"], problems.get("http_public")),
@@ -549,6 +558,7 @@ def baseline_record(results, context):
                                 context["measured_at"], pending, bounds),
         "journal": reading,
         "key_patterns": baseline_redis.key_pattern_counts((facts.get("redis") or {}).get("key_scan")),
+        "datastores": datastores,
         "known_issues": match_known_issues((facts.get("journal") or {}).get("groups", []),
                                      context.get("known_issues") or []),
         "comparison": {
@@ -573,7 +583,7 @@ def baseline_record(results, context):
         v["summary"] = f"{v['label']}: {v['actual']} (expected {v['expected']})"
     record["schedule"] = _schedule(record)
     record["recommendations"] = _recommendations(record)
-    worst = _worst([s["status"] for s in record["status"].values()]
+    worst = worst_status([s["status"] for s in record["status"].values()]
                    + [v["status"] for v in record["verdicts"] if v["status"] != "pending"]
                    + ["failed" for _ in problems])
     record["verdict"] = {"status": worst, "text": VERDICT_TEXT[worst]}
