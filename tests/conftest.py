@@ -31,21 +31,27 @@ def load_action_plugin(name):
     return plugin
 
 
-def run_playbook(tmp_path, tasks, *args, env=None):
-    """Run tasks in a play on localhost with the project's configuration; (exit status, output)."""
+def ansible_playbook(cwd, *args, env=None):
+    """Run ansible-playbook with the project's configuration, its local hosts on this Python; (exit
+    status, output)."""
     import subprocess
 
+    command = [str(Path(sys.executable).parent / "ansible-playbook"),
+               "-e", f"ansible_python_interpreter={sys.executable}", *args]
+    environment = dict(os.environ, ANSIBLE_CONFIG=str(PROJECT / "ansible.cfg"), ANSIBLE_FORCE_COLOR="false",
+                       ANSIBLE_STDOUT_CALLBACK="default", **(env or {}))
+    done = subprocess.run(command, capture_output=True, text=True, cwd=cwd, env=environment, check=False)
+    return done.returncode, done.stdout + done.stderr
+
+
+def run_playbook(tmp_path, tasks, *args, env=None):
+    """Run tasks in a play on localhost with the project's configuration; (exit status, output)."""
     import yaml
 
     playbook = tmp_path / "play.yml"
     playbook.write_text(yaml.safe_dump([{"name": "Test", "hosts": "localhost", "gather_facts": False,
                                          "tasks": tasks}]))
-    command = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local",
-               "-e", f"ansible_python_interpreter={sys.executable}", str(playbook), *args]
-    environment = dict(os.environ, ANSIBLE_CONFIG=str(PROJECT / "ansible.cfg"), ANSIBLE_FORCE_COLOR="false",
-                       ANSIBLE_STDOUT_CALLBACK="default", **(env or {}))
-    done = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, env=environment, check=False)
-    return done.returncode, done.stdout + done.stderr
+    return ansible_playbook(tmp_path, "-i", "localhost,", "-c", "local", str(playbook), *args, env=env)
 
 
 # Local HTTP and HTTPS servers shared by the probe and load tests (tests/unit/local_http.py).
