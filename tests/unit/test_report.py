@@ -80,11 +80,14 @@ def journal_cut():
     found = recorded("journal_errors")
     journal = found["journal_errors"]
     unit = journal["units"]["tsh_erp-green"]
-    unit.update(exact=False, lines_read=612_000, covered_pct=61.0, read_until="2026-11-29T18:14:02+00:00",
+    # The unit started at 18:15:26; the reading ended at 18:15:59, having read 61 % of the 33 s since:
+    # up to 18:15:46. Every group's times lie within what was read.
+    unit.update(exact=False, lines_read=612_000, covered_pct=61.0, read_until="2026-11-29T18:15:46+00:00",
                 error_count=812)
-    journal["groups"] = [dict(group, count=800) for group in journal["groups"] if group["unit"] == "tsh_erp-green"]
-    journal["other_groups"] = [{"unit": "tsh_erp-green", "count": 12, "first_seen": "2026-11-29T18:15:40+00:00",
-                                "last_seen": "2026-11-29T18:14:02+00:00"}]
+    journal["groups"] = [dict(group, count=800, last_seen="2026-11-29T18:15:46+00:00")
+                         for group in journal["groups"] if group["unit"] == "tsh_erp-green"]
+    journal["other_groups"] = [{"unit": "tsh_erp-green", "count": 12, "first_seen": "2026-11-29T18:15:29+00:00",
+                                "last_seen": "2026-11-29T18:15:45+00:00"}]
     journal.update(exact=False, lines_read=612_000, error_count=812,
                    units={"tsh_erp-green": unit})
     return found
@@ -183,14 +186,14 @@ def test_a_cut_journal_reading_shows_its_bound_next_to_each_count():
     record = baseline_record(found, ctx)
     bound = "612,000 lines, 61 % of the time since the start, were read in the 30 s limit"
     assert record["journal"] == {"exact": False, "lines_read": 612_000, "max_seconds": 30.0, "covered_pct": 61.0,
-                                 "read_until": "2026-11-29T18:14:02+00:00", "bound": bound}
+                                 "read_until": "2026-11-29T18:15:46+00:00", "bound": bound}
     errors = next(v for v in record["targets"][0]["verdicts"] if v["metric"] == "error_count")
     assert errors["actual"] == f"at least 812 ({bound})"
     assert errors["status"] == "pending" and errors["reason"].startswith("not met yet")  # 812 > 0, due later
     report = render("report.md.j2", record).splitlines()
     assert f"⚠️ **Errors since deploy:** at least 812 ({bound}); every count below is a lower bound." in report
     assert f"**Seen:** at least 800 time(s) since the unit started ({bound})" in report
-    assert ("**Seen:** at least 12 time(s), first 2026-11-29T18:15:40+00:00, last 2026-11-29T18:14:02+00:00 "
+    assert ("**Seen:** at least 12 time(s), first 2026-11-29T18:15:29+00:00, last 2026-11-29T18:15:45+00:00 "
             f"({bound}): the errors of its groups beyond those above, counted together.") in report
     written = yaml.safe_load(render("baseline.yml.j2", record))
     assert written["journal"]["exact"] is False and written["journal"]["covered_pct"] == 61.0
