@@ -110,7 +110,7 @@ def test_a_regression_beyond_the_noise_shows_in_the_comparison_and_the_recommend
 def test_the_fleet_has_a_row_per_host_measured_or_not():
     fleet = records.baseline_fleet(["b", "a"], [{"host": "a", "verdict": {"status": "ok"}}], [], "reports")
     assert fleet == {"rows": [{"host": "a", "measured_at": None, "this_run": True, "status": "ok", "text": "Good",
-                               "unit": None, "summary": {}},
+                               "unit": None, "summary": {}, "errors_text": "n/a"},
                               {"host": "b", "missing": "no baseline in reports", "this_run": False}],
                      "hosts": 2, "with_baseline": 1, "this_run": 1}
     with pytest.raises(records.RecordError, match=r"^expected baseline records with a host"):

@@ -107,6 +107,13 @@ UPSTREAM_CHANGED = {
 CASES = {
     "healthy": lambda: (results(), context()),
     "journal_cut": lambda: (results(journal=journal_cut()), context()),
+    # A cut reading after an exact baseline and a cut one: every error count of the comparison and
+    # the trend that is a lower bound says so.
+    "journal_cut_compared": lambda: (results(journal=journal_cut()), context(
+        measured_at="2026-11-30T18:16:00Z",
+        history=[baseline_record(results(), context(measured_at="2026-11-28T18:16:00Z")),
+                 baseline_record(results(journal=journal_cut()), context())],
+        history_source={"store": "controller", "location": "reports/demo", "count": 2})),
     "live_colour_unknown": lambda: (results(journal={"skipped": True}), context(color="", upstream=UPSTREAM_BOTH_LIVE)),
     "include_changed_after_load": lambda: (results(), context(upstream=UPSTREAM_CHANGED)),
     "second_run": lambda: (results(), context(
@@ -197,6 +204,44 @@ def test_a_cut_journal_reading_shows_its_bound_next_to_each_count():
             f"({bound}): the errors of its groups beyond those above, counted together.") in report
     written = yaml.safe_load(render("baseline.yml.j2", record))
     assert written["journal"]["exact"] is False and written["journal"]["covered_pct"] == 61.0
+
+
+def test_a_cut_reading_is_a_lower_bound_in_the_comparison_and_the_trend():
+    record = baseline_record(*CASES["journal_cut_compared"]())
+    bound = record["journal"]["bound"]
+    errors = next(row for row in record["comparison"]["rows"] if row["metric"] == "error_count")
+    assert (errors["previous_text"], errors["current_text"], errors["change_text"]) == (
+        f"at least 812 ({bound})", f"at least 812 ({bound})", "n/a: both are lower bounds")
+    trend = next(row for row in record["trend"] if row["metric"] == "error_count")
+    assert (trend["min_text"], trend["max_text"], trend["last_text"]) == ("2", f"at least 812 ({bound})",
+                                                                          f"at least 812 ({bound})")
+    report = render("report.md.j2", record).splitlines()
+    assert any(line.startswith(f"| Errors since deploy | at least 812 ({bound}) | at least 812 ({bound}) | "
+                               "n/a: both are lower bounds |") for line in report)
+
+
+def row_of(previous, current):
+    return {"metric": "error_count", "label": "Errors since deploy", "previous": previous, "current": current,
+            "delta_pct": round((current - previous) / previous * 100, 1), "judged": True,
+            "regression": current > previous, "note": ""}
+
+
+@pytest.mark.parametrize(("bounds", "previous", "current", "shown", "regression", "note"), [
+    ((None, None), 10, 40, ("10", "40", "300.0 %"), True, ""),
+    # now a lower bound: the true count is higher still: a regression stays one, no change says less
+    ((None, "read in part"), 10, 40, ("10", "at least 40 (read in part)", "at least 300.0 %"), True, ""),
+    ((None, "read in part"), 40, 10, ("40", "at least 10 (read in part)", "at least -75.0 %"), False,
+     "not known: the count now is a lower bound"),
+    # the previous one a lower bound: it may have been higher, so more now is no known regression
+    (("read in part", None), 10, 40, ("at least 10 (read in part)", "40", "at most 300.0 %"), False,
+     "not known: the previous baseline's count is a lower bound"),
+])
+def test_a_lower_bound_in_a_comparison_says_so_and_claims_no_unknown_regression(
+        bounds, previous, current, shown, regression, note):
+    from ansible.module_utils.baseline_record import shown_figures
+    rows, _ = shown_figures([row_of(previous, current)], [], list(bounds))
+    assert (rows[0]["previous_text"], rows[0]["current_text"], rows[0]["change_text"]) == shown
+    assert (rows[0]["regression"], rows[0]["note"]) == (regression, note)
 
 
 @pytest.mark.parametrize(("rule", "value", "status"), [
