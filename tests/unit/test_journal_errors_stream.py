@@ -216,6 +216,18 @@ def test_a_traceback_journald_stored_apart_from_its_error_line_is_one_event():
         ("ERROR:worker:payment <n> failed | KeyError: 'order-<n>'", 1)]
 
 
+def test_a_logged_exception_journald_stored_in_two_reads_is_one_event():
+    # production_split.export: the production-size demo target (molecule/production) while it seeded
+    # its journal, a busy journald storing a logged exception (one write) in two reads 13.6 ms apart
+    split = entries("production_split")
+    assert header_gaps(split) == [13_640, 0]  # the chained traceback follows "The above exception..."
+    tally = tally_of(export("production_split"))
+    assert tally.error_count == 1
+    assert [(group["fingerprint"], group["count"]) for group in tally.result_groups()] == [
+        ("ERROR: Invoice <n> could not be rendered | RuntimeError: invoice <n> has no total", 1)]
+    assert tally.result_groups()[0]["sample"].count("Traceback (most recent call last):") == 2
+
+
 def test_an_error_line_and_a_traceback_written_apart_within_a_second_are_one_event():
     # What the journal cannot tell apart: an error, then an uncaught exception 0.2 s later, with no
     # header of its own, reads as the error's traceback (as the system tools' reading reads it).

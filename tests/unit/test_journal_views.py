@@ -87,7 +87,8 @@ def same(tally, other):
     assert tally.result_other() == other.result_other()
 
 
-EXPORTS = ("demo_errors", "native_multiline", "oneshot_failed", "seed_small", "no_entries", "shapes", "shapes_split")
+EXPORTS = ("demo_errors", "native_multiline", "oneshot_failed", "seed_small", "no_entries", "shapes", "shapes_split",
+           "production_split")
 
 
 def fixture_entries(name):
@@ -96,7 +97,7 @@ def fixture_entries(name):
 
 
 CAPTURES = ["demo_errors", "native_multiline", "oneshot_failed", "seed_small", "no_entries",
-            "green_since_start", "green_all_starts", "shapes", "shapes_split"]
+            "green_since_start", "green_all_starts", "shapes", "shapes_split", "production_split"]
 
 
 @pytest.mark.parametrize("name", CAPTURES)
