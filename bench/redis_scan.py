@@ -96,12 +96,23 @@ class Target:
                  stdin=interpreter_wrapper(TARGET_PYTHON, f"{INSTRUMENT}/modules.jsonl"))
         return f"{INSTRUMENT}/python"
 
-    def module_wall_s(self, module: str) -> float:
-        """The wall time of the one `module` run the wrapper logged since the last call."""
+    def server_cpu_s(self) -> float:
+        """CPU seconds redis-server has used so far (user + system, /proc/PID/stat)."""
+        fields = self.run("sh", "-c", "cat /proc/$(pidof redis-server)/stat").rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / 100  # clock ticks: USER_HZ is 100 on Linux
+
+    def with_server_cpu(self, measure):
+        """measure() and, in its result, the CPU redis-server spent meanwhile (server_cpu_s)."""
+        before = self.server_cpu_s()
+        result = measure()
+        return dict(result, server_cpu_s=self.server_cpu_s() - before)
+
+    def module_run(self, module: str) -> dict:
+        """The one `module` run the wrapper logged since the last call: its wall_s and cpu_s."""
         log = f"{INSTRUMENT}/modules.jsonl"
         logged = read_module_log(self.run("sh", "-c", f"cat {log} && : > {log}"))
         run, = [record for record in logged if record["module"] == module]
-        return run["wall_s"]
+        return run
 
     def remove_wrapper(self) -> None:
         self.run("rm", "-rf", INSTRUMENT)
@@ -131,8 +142,8 @@ class Target:
 
 def module_pass(target: Target, inventory: Path, host: str, home: Path, client: str, patterns: list[str], db: int,
                 count: int) -> dict:
-    """redis_facts over SSH, as the baseline runs it; its key_scan, the wall time of its process on
-    the target (wall_s) and of its pass (scan_s)."""
+    """redis_facts over SSH, as the baseline runs it; its key_scan, the wall and CPU time of its
+    process on the target (wall_s, cpu_s: with redis-cli's for client=cli) and the pass's (scan_s)."""
     args = json.dumps({"client": client, "db": db, "key_patterns": patterns, "scan_count": count,
                        "scan_max_seconds": 600})
     done = subprocess.run([tool("ansible"), "-i", str(inventory), host, "-m", "redis_facts", "-a", args, "-o"],
@@ -144,7 +155,8 @@ def module_pass(target: Target, inventory: Path, host: str, home: Path, client: 
     scan = (result.get("redis") or {}).get("key_scan")
     if not scan or scan["error"] or not scan["complete"]:
         raise SystemExit(f"redis_facts on {host}: no complete pass: {result.get('msg') or scan}")
-    return dict(scan, wall_s=target.module_wall_s("redis_facts"), scan_s=scan["elapsed_ms"] / 1000)
+    run = target.module_run("redis_facts")
+    return dict(scan, wall_s=run["wall_s"], cpu_s=run["cpu_s"], scan_s=scan["elapsed_ms"] / 1000)
 
 
 def measure(inventory: Path, host: str, args) -> tuple[dict, int, dict]:
@@ -157,14 +169,15 @@ def measure(inventory: Path, host: str, args) -> tuple[dict, int, dict]:
 
     def report(number, name, result):
         alone = f" (the pass {result['scan_s']:.2f} s)" if "scan_s" in result else ""
-        print(f"round {number}: {name}: {result['wall_s']:.2f} s{alone}", flush=True)
+        print(f"round {number}: {name}: {result['wall_s']:.2f} s{alone}, CPU {result['cpu_s']:.2f} s, "
+              f"redis-server's {result['server_cpu_s']:.2f} s", flush=True)
 
     with tempfile.TemporaryDirectory(prefix="bench-redis-") as work:
         instrumented = instrumented_inventory(inventory, host, Path(work) / "inventory", target.install_wrapper())
-        variants = {client: (lambda client=client: module_pass(target, instrumented, host, Path(work) / "home", client,
-                                                               args.patterns, args.db, args.count))
+        variants = {client: (lambda client=client: target.with_server_cpu(lambda: module_pass(
+                        target, instrumented, host, Path(work) / "home", client, args.patterns, args.db, args.count)))
                     for client in ("redispy", "cli")}
-        variants["reference"] = lambda: target.reference(args.db, args.patterns[0])
+        variants["reference"] = lambda: target.with_server_cpu(lambda: target.reference(args.db, args.patterns[0]))
         try:
             return interleaved(variants, args.runs, report=report), db_keys, expected
         finally:
@@ -192,6 +205,7 @@ def main() -> None:
 
     reference_s = median(r["wall_s"] for r in results["reference"])
     reference_cpu_s = median(r["cpu_s"] for r in results["reference"])
+    reference_server_s = median(r["server_cpu_s"] for r in results["reference"])
     rows = []
     reference = (f"redis-cli --scan --pattern {args.patterns[0]} | wc -l: {reference_s:.2f} s "
                  f"(its CPU {reference_cpu_s:.2f} s)")
@@ -209,6 +223,13 @@ def main() -> None:
         rows.append(Row(
             f"redis key patterns: the pass alone (key_scan.elapsed_ms), client={client}", f"{scan_s:.2f} s",
             reference, f"{scan_s / reference_s:.2f}x", "-", "-"))
+        cpu_s = median(p["cpu_s"] for p in passes)
+        server_s = median(p["server_cpu_s"] for p in passes)
+        rows.append(Row(
+            f"redis key patterns: CPU of the command's processes (redis-server's apart), client={client}",
+            f"{cpu_s:.2f} s (redis-server {server_s:.2f} s)",
+            f"{reference_cpu_s:.2f} s (redis-server {reference_server_s:.2f} s)", f"{cpu_s / reference_cpu_s:.2f}x",
+            "-", "-"))
         rows.append(Row(
             f"redis key patterns: counts = redis-cli --scan | wc -l, client={client}",
             f"{sum(equal)}/{len(equal)} equal, exact={exact}",
