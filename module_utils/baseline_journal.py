@@ -51,18 +51,19 @@ CHAINED_EXCEPTION_LINES = (
 )
 
 # Where a traceback's header is. journald reads a program's output stream up to LineMax bytes at a
-# time, stores each line as an entry of the writer's PID, and stamps every entry of one read with one
-# time, its event loop's (journald-stream.c, sd_event_now): lines read together have the same time.
-# Python's logging writes a record and its traceback in one write(); when a read ends inside it, the
-# traceback is stamped at the next read, after journald has stored the rest of the one before (3 ms
-# on a quiet host, over 10 ms on a busy one: measured on 1M lines). The journal keeps no trace of
+# time, stores each line as an entry of the writer's PID, and stamps every entry of one read with
+# one time, its event loop's (journald-stream.c, sd_event_now): lines read together have the same
+# time. Python's logging writes a record and its traceback in one write(); when a read ends inside
+# it, the traceback is stamped at the next read, after journald has stored the rest of the one
+# before (up to 3 ms in one measurement on 1M lines, 13.6 to 44 ms on a busier host:
+# tests/fixtures/journal/*split.export, docs/production-scale.md). The journal keeps no trace of
 # where a write() ended, so a traceback joins the same PID's line just before it as its header when
 # that line is a record of its own and was stored within HEADER_WINDOW_US (whatever it says: the
 # same read or the next), or within CONTINUATION_WINDOW_US when it announces a traceback: an error
 # line by the priorities or patterns (logging's record of an exception, uvicorn's "Exception in
 # ASGI application") or the line CPython itself writes before one (PYTHON_TRACEBACK_HEADERS). Not
-# joined: a line that is no error, stored over 10 ms before (the demo_errors fixture's WARNING, 19 ms
-# before the uncaught exception's traceback). Read as one event, as the system tools' reading of
+# joined: a line that is no error, stored over 10 ms before (the demo_errors fixture's WARNING, 19
+# ms before the uncaught exception's traceback). Read as one event, as the system tools' reading of
 # molecule/production does: an error line and a traceback the same program wrote apart within the
 # second after it (traceback.print_exc() after logging an error, or an uncaught exception).
 # The traceback's own lines may come up to a second apart.
