@@ -76,7 +76,8 @@ def _baseline(text, name):
         "verdict": (head.get("verdict") or {}).get("status"),
         "reasons": (head.get("verdict") or {}).get("reasons"),  # None in a baseline older than them
         "summary": {metric: head["summary"].get(metric) for metric in METRICS},
-        "journal": head.get("journal"),  # how the journal was read: whether the error count is a lower bound
+        # Whether its error count is a lower bound, and why (a cut journal reading).
+        "journal": {"bound": (head.get("journal") or {}).get("bound")},
     }
 
 

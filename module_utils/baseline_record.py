@@ -239,6 +239,50 @@ def journal_bound(reading):
     return f" ({reading['bound']})" if reading.get("bound") else ""
 
 
+def _figure_text(value, metric, bound):
+    """A summary figure as the report shows it; a lower bound (an error count of a cut journal
+    reading, `bound` its words) as "at least N (why)"."""
+    text = human_metric(value, metric)
+    return f"at least {text} ({bound})" if bound and value is not None else text
+
+
+def _change_text(delta, previous_bound, current_bound):
+    """The change from the previous baseline as the report shows it, when either figure may be a lower bound."""
+    if delta is None:
+        return "n/a"
+    if previous_bound and current_bound:
+        return "n/a: both are lower bounds"
+    return f"{'at least ' if current_bound else 'at most ' if previous_bound else ''}{delta} %"
+
+
+def shown_figures(rows, trend, bounds):
+    """The comparison's rows and the trend's (as compare_baselines and metric_trend give them)
+    with their figures as the report shows them (previous_text, current_text, change_text;
+    min_text, max_text, last_text): an error count that is a lower bound says so next to it.
+    bounds: the words of each baseline's bound on its error count (None when its journal was
+    read whole), oldest first, the current one last, as the trend's points. A regression is not
+    claimed where a lower bound leaves it unknown."""
+    previous_bound, current_bound = (bounds[-2] if len(bounds) > 1 else None), bounds[-1]
+    for row in rows:
+        metric = row["metric"]
+        before, now = (previous_bound, current_bound) if metric == "error_count" else (None, None)
+        row.update(previous_text=_figure_text(row["previous"], metric, before),
+                   current_text=_figure_text(row["current"], metric, now),
+                   change_text=_change_text(row["delta_pct"], before, now))
+        if row["judged"] and ((before and row["regression"]) or (now and not row["regression"])):
+            which = "the previous baseline's count" if before else "the count now"
+            row.update(regression=False, note=f"not known: {which} is a lower bound")
+    for row in trend:
+        metric = row["metric"]
+        values = [point["value"] for point in row["points"]]
+        for key in ("min", "max", "last"):
+            found = row[key]
+            at = max(n for n, value in enumerate(values) if value == found) if found is not None else None
+            bound = bounds[at] if at is not None and metric == "error_count" else None
+            row[f"{key}_text"] = _figure_text(found, metric, bound)
+    return rows, trend
+
+
 _FIELD = re.compile(r"\{(\w+)\}")
 
 
@@ -573,10 +617,8 @@ def baseline_record(results, context):
                   for m in METRICS],
         "facts": facts,
     }
-    if reading["bound"]:
-        for row in [*record["comparison"]["rows"], *record["trend"]]:
-            if row["metric"] == "error_count":
-                row["label"] += " (now a lower bound: the journal was read in part)"
+    shown_figures(record["comparison"]["rows"], record["trend"],
+                  [(h.get("journal") or {}).get("bound") for h in history] + [reading["bound"]])
     if facts.get("http_local") is not None or "http_local" in problems:
         record["status"]["Application port"] = _http_status(facts["http_local"], problems.get("http_local"))
     for v in record["verdicts"]:
@@ -607,7 +649,8 @@ def baseline_fleet(hosts, measured, earlier, folder=""):
     part). measured: the records this job built. earlier: the heads (baseline_history) of the
     latest baselines of the hosts this job did not measure, read from `folder`. Returns
     {rows, hosts, with_baseline, this_run} (the counts); a row is {host, environment, service,
-    measured_at, this_run, status, text, reasons, unit, summary, lower_bounds}, or {host, missing,
+    measured_at, this_run, status, text, reasons, unit, summary, lower_bounds, errors_text (the
+    error count as the report shows it, a lower bound with its words)}, or {host, missing,
     this_run} when there is no baseline of it.
     """
     if not isinstance(hosts, list) or not isinstance(measured, list) or not isinstance(earlier, list):
@@ -622,6 +665,7 @@ def baseline_fleet(hosts, measured, earlier, folder=""):
         verdict = head.get("verdict")
         status = verdict.get("status") if isinstance(verdict, dict) else verdict
         reasons = verdict.get("reasons") if isinstance(verdict, dict) else head.get("reasons")
+        bounds = lower_bounds(head.get("journal"))
         rows[head["host"]] = {
             "host": head["host"], "environment": head.get("environment"), "service": head.get("service"),
             "measured_at": head.get("measured_at"), "this_run": this_run,
@@ -629,7 +673,9 @@ def baseline_fleet(hosts, measured, earlier, folder=""):
             "reasons": reasons,  # None: a baseline written before records said why
             "unit": head.get("unit") or (f"{head['service']}-{head['color']}" if head.get("color") else None),
             "summary": head.get("summary") or {},
-            "lower_bounds": lower_bounds(head.get("journal")),
+            "lower_bounds": bounds,
+            "errors_text": _figure_text((head.get("summary") or {}).get("error_count"), "error_count",
+                                        bounds.get("error_count")),
         }
     missing = f"no baseline in {folder}" if folder else "no baseline"
     fleet = [rows.get(host) or {"host": host, "missing": missing, "this_run": False} for host in sorted(set(hosts))]

@@ -145,7 +145,7 @@ def test_the_fleet_has_a_row_per_host_measured_or_not():
     fleet = records.baseline_fleet(["b", "a"], [{"host": "a", "verdict": {"status": "ok"}}], [], "reports")
     assert fleet == {"rows": [{"host": "a", "environment": None, "service": None, "measured_at": None,
                                "this_run": True, "status": "ok", "text": "Good", "reasons": None,
-                               "unit": None, "summary": {}, "lower_bounds": {}},
+                               "unit": None, "summary": {}, "lower_bounds": {}, "errors_text": "n/a"},
                               {"host": "b", "missing": "no baseline in reports", "this_run": False}],
                      "hosts": 2, "with_baseline": 1, "this_run": 1}
     with pytest.raises(records.RecordError, match=r"^expected baseline records with a host"):
