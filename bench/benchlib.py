@@ -300,8 +300,11 @@ def single_target(inventory: str | None, name: str = "bench-one") -> Iterator[tu
 WRAPPER_TEMPLATE = '''#!{real}
 # Written by deploy-baseline's bench/: Ansible runs this as the Python interpreter; it runs the
 # real one on the same module (piped on stdin, or a file), then appends the module's CPU time and
-# peak memory (its process and the commands it waited for) to a log, one JSON line per module.
-import json, os, re, subprocess, sys, time
+# memory to a log, one JSON line per module: max_rss_kib, the process's peak RSS (VmHWM, from
+# wait4; with the commands it waited for, the largest of their peaks), which counts the pages of
+# the files it maps; max_anon_kib, the peak of its anonymous memory (RssAnon, read every 20 ms),
+# what it holds itself.
+import json, os, re, subprocess, sys, threading, time
 
 args = sys.argv[1:]
 if args:
@@ -313,13 +316,29 @@ else:
 found = re.search(rb"ansible_module='([^']+)'", code)
 started = time.monotonic()
 child = subprocess.Popen([{real!r}, *args], stdin=subprocess.PIPE if payload is not None else None)
+anon_kib = [0]
+
+
+def watch_anonymous_memory():
+    while True:
+        try:
+            with open(f"/proc/{{child.pid}}/status") as status:
+                for line in status:
+                    if line.startswith("RssAnon:"):
+                        anon_kib[0] = max(anon_kib[0], int(line.split()[1]))
+        except (OSError, ValueError):
+            return
+        time.sleep(0.02)
+
+
+threading.Thread(target=watch_anonymous_memory, daemon=True).start()
 if payload is not None:
     child.stdin.write(payload)
     child.stdin.close()
 _, status, usage = os.wait4(child.pid, 0)
 child.returncode = os.WEXITSTATUS(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)
 record = {{"module": found.group(1).decode() if found else "other", "uid": os.getuid(),
-          "cpu_s": usage.ru_utime + usage.ru_stime, "max_rss_kib": usage.ru_maxrss,
+          "cpu_s": usage.ru_utime + usage.ru_stime, "max_rss_kib": usage.ru_maxrss, "max_anon_kib": anon_kib[0],
           "wall_s": time.monotonic() - started}}
 log = os.open({log!r}, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
 os.write(log, (json.dumps(record) + "\\n").encode())
@@ -331,6 +350,20 @@ sys.exit(child.returncode)
 def interpreter_wrapper(real_python: str, log: str) -> str:
     """Text of a Python "interpreter" that runs `real_python` and logs each module's resource usage."""
     return WRAPPER_TEMPLATE.format(real=real_python, log=log)
+
+
+def instrumented_inventory(inventory: Path, host: str, copy: Path, python: str) -> Path:
+    """A copy (at `copy`) of a DemoTargets inventory whose `host` runs its modules with `python`
+    (a wrapper of interpreter_wrapper's): hosts.yml and group_vars as they are."""
+    (copy / "host_vars").mkdir(parents=True)
+    (copy / "hosts.yml").write_text((inventory / "hosts.yml").read_text())
+    if (inventory / "targets.json").exists():
+        (copy / "targets.json").write_text((inventory / "targets.json").read_text())
+    if (inventory / "group_vars").exists():
+        (copy / "group_vars").symlink_to((inventory / "group_vars").resolve())
+    text = (inventory / "host_vars" / f"{host}.yml").read_text()
+    (copy / "host_vars" / f"{host}.yml").write_text(text + f"ansible_python_interpreter: {python}\n")
+    return copy
 
 
 def read_module_log(text: str) -> list[dict]:

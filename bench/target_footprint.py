@@ -41,6 +41,7 @@ from benchlib import (
     ansible_env,
     container_name,
     ignored_failures,
+    instrumented_inventory,
     interleaved,
     interpreter_wrapper,
     median,
@@ -152,19 +153,9 @@ class Written:
 class Bench:
     def __init__(self, inventory: Path, host: str, work: Path, target: Target):
         self.host, self.work, self.target = host, work, target
-        self.inventory = self._instrumented(inventory)
+        # A copy of the inventory whose target runs its modules through the wrapper.
+        self.inventory = instrumented_inventory(inventory, host, work / "inventory", f"{INSTRUMENT}/python")
         self.written: Written | None = None  # what the first baseline run changed on the target
-
-    def _instrumented(self, inventory: Path) -> Path:
-        """A copy of the inventory whose target runs its modules through the wrapper."""
-        copy = self.work / "inventory"
-        (copy / "host_vars").mkdir(parents=True)
-        (copy / "hosts.yml").write_text((inventory / "hosts.yml").read_text())
-        (copy / "group_vars").symlink_to((inventory / "group_vars").resolve())
-        text = (inventory / "host_vars" / f"{self.host}.yml").read_text()
-        (copy / "host_vars" / f"{self.host}.yml").write_text(
-            text + f"ansible_python_interpreter: {INSTRUMENT}/python\n")
-        return copy
 
     def measured(self, command: list[str]) -> Footprint:
         self.target.take_module_log()

@@ -7,6 +7,7 @@ controller, the templates only place what they return. Every filter is pure.
 from __future__ import annotations
 
 import runpy
+from collections.abc import Mapping
 from pathlib import Path
 
 from ansible.errors import AnsibleFilterError
@@ -15,7 +16,13 @@ from ansible.errors import AnsibleFilterError
 # colour and the endpoints under a URL, as the baseline_facts module reads them.
 runpy.run_path(str(Path(__file__).resolve().parents[1] / "module_utils" / "on_controller.py"))
 
-from ansible.module_utils import baseline_catalogue, baseline_live, baseline_nginx
+from ansible.module_utils import (
+    baseline_catalogue,
+    baseline_datastores,
+    baseline_live,
+    baseline_nginx,
+    baseline_service,
+)
 from ansible.module_utils import baseline_record as records
 from ansible.module_utils.baseline_catalogue import METRICS
 
@@ -70,8 +77,8 @@ def human_metric(value, metric):
 
 
 def _domain(name, function, *args):
-    """function(*args), a function of module_utils/baseline_record.py; its RecordError becomes an
-    AnsibleFilterError naming the filter."""
+    """function(*args), a function of the domain (module_utils/baseline_record.py, baseline_service.py);
+    its RecordError becomes an AnsibleFilterError naming the filter."""
     try:
         return function(*args)
     except records.RecordError as exc:
@@ -143,6 +150,41 @@ def baseline_fleet(hosts, measured, earlier, folder=""):
     return _domain("dbl_baseline_fleet", records.baseline_fleet, hosts, measured, earlier, folder)
 
 
+def service_reports(fleet, inventory, defaults, built_at=None):
+    """{"<environment>/<service>": report} for each service of several hosts: rows, the service's figures, one verdict.
+
+    inventory: {host: its variables} (hostvars) of every host of the fleet; defaults: {environment,
+    service, public_url}, what a host whose inventory sets no baseline_<name> runs with (the play's).
+    """
+    if not isinstance(inventory, Mapping) or not isinstance(defaults, Mapping):
+        raise AnsibleFilterError("dbl_service_reports: expected the hosts' variables and the defaults as dicts")
+    members = {host: {name: variables.get(f"baseline_{name}", defaults.get(name))
+                      for name in ("environment", "service", "public_url")}
+               for host, variables in inventory.items()}
+    return _domain("dbl_service_reports", baseline_service.service_reports, fleet, members, built_at)
+
+
+def datastore_hosts(hosts, hostvars, inventory):
+    """{datastore host: {Redis|Database: [app hosts]}}: the inventory hosts that hosts name in their
+    baseline_redis_inventory_host / baseline_db_inventory_host (read from hostvars: the inventory's
+    and extra variables), each a datastore host, measured as such and not as an app host."""
+    if not isinstance(hosts, list):
+        raise AnsibleFilterError("dbl_datastore_hosts: expected the hosts as a list")
+    named = {host: {"Redis": hostvars[host].get("baseline_redis_inventory_host") or "",
+                    "Database": hostvars[host].get("baseline_db_inventory_host") or ""} for host in hosts}
+    return _domain("dbl_datastore_hosts", baseline_datastores.datastore_hosts, named, inventory)
+
+
+def datastore_host_record(result, context):
+    """The record of a datastore host from datastore_host_facts' registered result and the run's context."""
+    return _domain("dbl_datastore_host_record", baseline_datastores.datastore_host_record, result, context)
+
+
+def datastore_readings(settings, stamp):
+    """Per datastore of an app host: where its figures were read from, and its host's units and report."""
+    return _domain("dbl_datastore_readings", baseline_datastores.datastore_readings, settings, stamp)
+
+
 def error_headline(sample):
     """The line of a multi-line error that names it: a traceback's exception, else the first line."""
     if not isinstance(sample, str):
@@ -191,6 +233,7 @@ class FilterModule:
             "dbl_delta_pct": delta_pct,
             "dbl_human_metric": human_metric,
             "dbl_baseline_fleet": baseline_fleet,
+            "dbl_service_reports": service_reports,
             "dbl_judge_thresholds": judge_thresholds,
             "dbl_missed_thresholds": missed_thresholds,
             "dbl_gate_reasons": gate_reasons,
@@ -207,4 +250,7 @@ class FilterModule:
             "dbl_upstream_live": upstream_live,
             "dbl_endpoints_under": endpoints_under,
             "dbl_baseline_record": baseline_record,
+            "dbl_datastore_hosts": datastore_hosts,
+            "dbl_datastore_host_record": datastore_host_record,
+            "dbl_datastore_readings": datastore_readings,
         }

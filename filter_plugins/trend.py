@@ -35,9 +35,9 @@ except ImportError:  # PyYAML without libyaml: slower, same result
     from yaml import SafeLoader
 
 
-# The top-level entries of a baseline file that a trend reads. The rest (facts above all) is most
-# of the file and is never parsed.
-HEAD_KEYS = ("host", "environment", "service", "color", "measured_at", "summary", "verdict")
+# The top-level entries of a baseline file that a trend, the fleet summary and a service's report
+# read. The rest (facts above all) is most of the file and is never parsed.
+HEAD_KEYS = ("host", "environment", "service", "color", "measured_at", "summary", "verdict", "journal")
 _TOP_LEVEL_KEY = re.compile(r"^(" + "|".join(HEAD_KEYS) + r"):", re.MULTILINE)
 _UTC_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 # Up to this many points a chart names each on its x axis; beyond, it numbers them.
@@ -74,12 +74,15 @@ def _baseline(text, name):
         "host": head.get("host"), "environment": head.get("environment"), "service": head.get("service"),
         "color": head.get("color"), "measured_at": head["measured_at"],
         "verdict": (head.get("verdict") or {}).get("status"),
+        "reasons": (head.get("verdict") or {}).get("reasons"),  # None in a baseline older than them
         "summary": {metric: head["summary"].get(metric) for metric in METRICS},
+        # Whether its error count is a lower bound, and why (a cut journal reading).
+        "journal": {"bound": (head.get("journal") or {}).get("bound")},
     }
 
 
 def parse_baselines(texts, names=None):
-    """Baseline files' texts -> [{host, service, environment, color, measured_at, verdict, summary}].
+    """Baseline files' texts -> [{host, service, environment, color, measured_at, verdict, reasons, summary, journal}].
 
     names (the files' paths, in the same order) only serve the error messages. Only the entries a
     trend needs are parsed, so 1,000 baselines read in well under a second.

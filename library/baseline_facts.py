@@ -94,6 +94,10 @@ options:
       - The options of M(postgres_facts) (O(postgres_facts#module:db),
         O(postgres_facts#module:login_user), ...), with the same defaults, and O(postgres.run_as).
       - Not set, PostgreSQL is not read (RV(postgres.skipped=true)).
+      - A database reached over TCP (O(postgres_facts#module:login_host)) from a host without
+        C(psql) is not read here either, for the caller to read it from the controller
+        (RV(postgres.deferred=true), RV(postgres.run_on=controller)); over the local socket, a
+        missing C(psql) fails the part.
     type: dict
     suboptions:
       run_as:
@@ -383,16 +387,24 @@ postgres:
     warnings: *part_warnings
     deferred:
       description:
-        - True when O(postgres.run_as) is another user and the module does not run as root; the
-          database was not read, for a M(postgres_facts) task with C(become_user) to read it.
+        - True when the database was not read here, for another task to read it. Either
+          O(postgres.run_as) is another user and the module does not run as root (for a
+          M(postgres_facts) task with C(become_user); RV(postgres.run_as) is set), or the database
+          is reached over TCP (O(postgres.login_host)) and the host has no C(psql) (for a
+          M(postgres_facts) task on the controller; RV(postgres.run_on) is set).
       returned: when deferred
       type: bool
       sample: true
     run_as:
-      description: The user to read the database as, when deferred.
-      returned: when deferred
+      description: The user to read the database as, when deferred to another user.
+      returned: when deferred to another user
       type: str
       sample: postgres
+    run_on:
+      description: V(controller), when deferred because the host has no C(psql).
+      returned: when deferred for want of psql
+      type: str
+      sample: controller
 http_local:
   description: The live colour's app probed on its local port, as M(http_probe) registers it.
   returned: always
@@ -562,9 +574,12 @@ def current_user() -> str:
 
 
 def read_postgres(module, options: dict | None) -> dict:
-    """The postgres part: as the module's user, as run_as through runuser, or deferred."""
+    """The postgres part: as the module's user, as run_as through runuser, or deferred (to
+    another user, or to the controller when the database is reached over TCP and there is no psql here)."""
     if options is None:
         return dict(SKIPPED)
+    if options.get("login_host") and module.get_bin_path("psql") is None:
+        return {"deferred": True, "run_on": "controller"}
     run_as = options["run_as"]
     how = postgres_run_as(run_as, current_user(), os.geteuid() == 0)
     if how == "deferred":

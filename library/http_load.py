@@ -28,31 +28,6 @@ version_added: "0.1.0"
 author:
   - deploy-baseline contributors
 options:
-  url:
-    description:
-      - The C(http://) or C(https://) URL to load. Its host name is sent in the Host header and as
-        TLS SNI, also when O(resolve) sends the requests elsewhere.
-    type: str
-    required: true
-  method:
-    description: HTTP method.
-    type: str
-    default: GET
-    choices: [GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS]
-  headers:
-    description:
-      - Headers sent with every request; Host, User-Agent and Accept are sent unless given here.
-        Values of credential-like headers are masked in the output (see the notes).
-    type: dict
-    default: {}
-  body:
-    description: Request body, sent as given with a Content-Length header.
-    type: str
-  status_code:
-    description: The statuses that count as success; any other also counts as an error of kind V(http_status).
-    type: list
-    elements: int
-    default: [200]
   concurrency:
     description: Number of connections, each with at most one request in flight.
     type: int
@@ -88,6 +63,7 @@ options:
     default: 5.0
 extends_documentation_fragment:
   - baseline_http
+  - baseline_http.request
 notes:
   - Supports check mode by not running (see the description); always returns C(changed=false).
   - One Python process sends every request; on a small machine the load generator competes with the

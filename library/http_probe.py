@@ -44,14 +44,15 @@ options:
         type: str
       url:
         description:
-          - The C(http://) or C(https://) URL to request. Its host name is sent in the Host header
-            and as TLS SNI, also when O(resolve) sends the request elsewhere.
+          - The C(http://) or C(https://) URL to request. Its host name is sent in the Host header and
+            as TLS SNI, also when O(resolve) sends the requests elsewhere.
         type: str
         required: true
       method:
         description:
-          - HTTP method. In check mode only V(GET), V(HEAD) and V(OPTIONS) requests are sent; the
-            others are reported with RV(http_probe[].skipped=true).
+          - HTTP method.
+          - In check mode only V(GET), V(HEAD) and V(OPTIONS) requests are sent; the others are
+            reported with RV(http_probe[].skipped=true).
         type: str
         default: GET
         choices: [GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS]
@@ -63,7 +64,7 @@ options:
         default: [200]
       headers:
         description:
-          - Request headers. Host, User-Agent and Accept are sent unless given here.
+          - Request headers, sent with every request. Host, User-Agent and Accept are sent unless given here.
           - Values of credential-like headers are masked in the output (see the notes).
         type: dict
         default: {}

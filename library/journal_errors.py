@@ -97,9 +97,16 @@ attributes:
     support: full
     details: The module only reads; it runs the same in check mode.
 notes:
-  - A traceback is joined to the log line of the same PID just before it when journald received
-    both within 10 ms (the same read, or the next one of a busy journald); the traceback's own lines
-    must follow each other within a second. A record ends after 1,000 lines.
+  - A traceback is joined to the line of the same PID just before it (a line that ends no other
+    record) when journald stored both within 10 ms (the same read, or the next one), or within a
+    second when that line announces a traceback, as a busy journald may store a logged exception's
+    traceback tens of ms after its first line. A line announces a traceback when it is an error by
+    O(priorities) or O(patterns) (a logged exception, uvicorn's C(Exception in ASGI application)) or
+    is the line Python writes before one (C(Exception in thread NAME:), or C(Exception ignored in) and an object).
+  - The journal does not keep where a program's write ended, so an error line followed within a
+    second by a traceback of the same PID written apart from it (C(traceback.print_exc) after
+    logging an error, or an uncaught exception) counts as one event.
+  - The traceback's own lines must follow each other within a second. A record ends after 1,000 lines.
   - An exception message of several lines keeps only its lines that are indented.
   - How many lines there are since the start is not known without reading them all, so a cut
     reading gives the share of the time since the start that was read instead

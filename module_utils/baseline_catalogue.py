@@ -2,7 +2,8 @@
 
 Every summary figure is written here once: its key in the record's summary, the label a person
 reads, its unit, which way is better, its absolute noise floor (module_utils/baseline_noise.py),
-its Prometheus metric (filter_plugins/metrics.py) and its trend chart (filter_plugins/trend.py).
+its Prometheus metric (filter_plugins/metrics.py), its trend chart (filter_plugins/trend.py) and
+how a service's figure is made of its hosts' (module_utils/baseline_service.py).
 The record (module_utils/baseline_record.py), the comparison, the trend, the export and the JSON
 Schema's summary (schemas/baseline.schema.json, checked by tests/unit/test_catalogue.py) follow
 it, in its order.
@@ -13,6 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 MIB = 1024 * 1024
+
+# How the hosts' values of a figure make the service's: their total, their mean, the highest, the
+# lowest (module_utils/baseline_service.py computes each, over the hosts that measured the figure).
+ACROSS_HOSTS = ("sum", "mean", "max", "min")
 
 
 @dataclass(frozen=True)
@@ -32,6 +37,13 @@ class Metric:
     chart_unit: str = ""  # the trend chart's unit; the figure's own when empty
     chart_divisor: float = 1  # from the record's unit to the chart's
     ceiling: float | None = None  # the largest value the figure can take
+    # The service's figures made of its hosts' values (ACROSS_HOSTS), in the order the report shows them.
+    across_hosts: tuple[str, ...] = ()
+
+    def __post_init__(self):
+        unknown = [how for how in self.across_hosts if how not in ACROSS_HOSTS]
+        if not self.across_hosts or unknown:
+            raise ValueError(f"{self.key}: across_hosts needs one or more of {ACROSS_HOSTS}, got {self.across_hosts!r}")
 
     @property
     def judged(self) -> bool:
@@ -45,30 +57,39 @@ CATALOGUE = (
     Metric("api_response_time_cold_ms", "API response (cold)", "ms", "lower",
            1.0,  # a new connection's time swings by a millisecond or more under load
            "api_response_cold_seconds",
-           "Mean cold response time of the endpoints that answered (new connection, every phase).", 1000),
+           "Mean cold response time of the endpoints that answered (new connection, every phase).", 1000,
+           across_hosts=("mean", "max")),
     Metric("api_response_time_warm_ms", "API response (warm p50)", "ms", "lower",
            0.5,  # a reused connection's answer is steadier
            "api_response_warm_p50_seconds",
-           "Mean of the endpoints' median warm response times (reused connection).", 1000),
+           "Mean of the endpoints' median warm response times (reused connection).", 1000,
+           across_hosts=("mean", "max")),
     Metric("cache_hit_rate_pct", "Cache hit rate", "%", "higher",
            2.0,  # percentage points
-           "cache_hit_ratio", "Redis keyspace hits per lookup since Redis started (0 to 1).", 100, ceiling=100),
+           "cache_hit_ratio", "Redis keyspace hits per lookup since Redis started (0 to 1).", 100, ceiling=100,
+           across_hosts=("mean", "min")),
     Metric("cache_memory_bytes", "Redis memory", "bytes", "lower",
            64 * 1024,  # an idle Redis' own buffers; a large one has the relative floor
-           "cache_memory_bytes", "Memory used by Redis.", chart_unit="MiB", chart_divisor=MIB),
+           "cache_memory_bytes", "Memory used by Redis.", chart_unit="MiB", chart_divisor=MIB,
+           # Not summed: the hosts may read one Redis (on a datastore host), which a sum would count once per host.
+           across_hosts=("mean", "max")),
     Metric("app_memory_bytes", "Application memory", "bytes", "lower",
            4 * MIB,  # a Python process' heap grows by a few MiB as it serves
-           "app_memory_bytes", "Memory used by the live unit's processes.", chart_unit="MiB", chart_divisor=MIB),
+           "app_memory_bytes", "Memory used by the live unit's processes.", chart_unit="MiB", chart_divisor=MIB,
+           across_hosts=("sum", "max")),
     Metric("app_cpu_avg_pct", "Application CPU (avg)", "%", "lower",
            0.5,  # percentage points: the average since the start moves while the unit warms up
            "app_cpu_ratio",
-           "CPU used by the live unit on average since it started, in CPUs (1 is one CPU busy).", 100),
+           "CPU used by the live unit on average since it started, in CPUs (1 is one CPU busy).", 100,
+           across_hosts=("sum", "max")),
     Metric("uptime_s", "Uptime", "s", "none",
            0,  # not judged: it grows by itself between runs
-           "app_uptime_seconds", "Time since the live unit started.", chart_unit="h", chart_divisor=3600),
+           "app_uptime_seconds", "Time since the live unit started.", chart_unit="h", chart_divisor=3600,
+           across_hosts=("min",)),  # the host that (re)started last
     Metric("error_count", "Errors since deploy", "count", "lower",
            0,  # a count is exact: one more error is one more error
-           "journal_errors", "Errors in the live unit's journal since it started."),
+           "journal_errors", "Errors in the live unit's journal since it started.",
+           across_hosts=("sum", "max")),
 )
 
 METRICS = {metric.key: metric for metric in CATALOGUE}

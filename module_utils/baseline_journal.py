@@ -50,14 +50,28 @@ CHAINED_EXCEPTION_LINES = (
     "During handling of the above exception, another exception occurred:",
 )
 
-# A program writes a log record and its traceback with one write(); journald stores each line as
-# an entry of the same PID, those it read in one buffer with the same timestamp, the next buffer
-# milliseconds later. A traceback joins the line just before it (the record's message) only when
-# that line came in the same read or the next one: within 10 ms, as a busy journald may take 3 ms
-# to read the rest of one write (measured on 1M lines), while the demo_errors fixture has an
-# unrelated line 12 ms before a traceback. The traceback's own lines may come up to a second apart.
+# Where a traceback's header is. journald reads a program's output stream up to LineMax bytes at a
+# time, stores each line as an entry of the writer's PID, and stamps every entry of one read with
+# one time, its event loop's (journald-stream.c, sd_event_now): lines read together have the same
+# time. Python's logging writes a record and its traceback in one write(); when a read ends inside
+# it, the traceback is stamped at the next read, after journald has stored the rest of the one
+# before (up to 3 ms in one measurement on 1M lines, 13.6 to 44 ms on a busier host:
+# tests/fixtures/journal/*split.export, docs/production-scale.md). The journal keeps no trace of
+# where a write() ended, so a traceback joins the same PID's line just before it as its header when
+# that line is a record of its own and was stored within HEADER_WINDOW_US (whatever it says: the
+# same read or the next), or within CONTINUATION_WINDOW_US when it announces a traceback: an error
+# line by the priorities or patterns (logging's record of an exception, uvicorn's "Exception in
+# ASGI application") or the line CPython itself writes before one (PYTHON_TRACEBACK_HEADERS). Not
+# joined: a line that is no error, stored over 10 ms before (the demo_errors fixture's WARNING, 19
+# ms before the uncaught exception's traceback). Read as one event, as the system tools' reading of
+# molecule/production does: an error line and a traceback the same program wrote apart within the
+# second after it (traceback.print_exc() after logging an error, or an uncaught exception).
+# The traceback's own lines may come up to a second apart.
 HEADER_WINDOW_US = 10_000
 CONTINUATION_WINDOW_US = 1_000_000
+# What CPython writes on the line before a traceback it prints itself, in a write of its own: an
+# uncaught exception in a thread (threading.excepthook), an exception it cannot raise (sys.unraisablehook).
+PYTHON_TRACEBACK_HEADERS = re.compile(r"Exception in thread .+:|Exception ignored in: .+")
 
 FINGERPRINT_MAX_CHARS = 300
 # Bounds of what one record and one group keep, so that no output makes the reader grow: a
@@ -229,12 +243,25 @@ def parse_export(stream, chunk_bytes: int = 1 << 16) -> Iterator[JournalEntry]:
         pos = 0
 
 
-def _continues(record: Record, entry: JournalEntry) -> bool:
-    """Whether `entry` is the next line of `record`; updates the record's state when it is."""
+def _never(entry: JournalEntry) -> bool:
+    return False
+
+
+def heads(header: JournalEntry, traceback_us: int, announces=_never) -> bool:
+    """Whether `header`, a line that is a record of its own, is the header of the traceback that
+    starts at `traceback_us` in the same PID's next line: stored within HEADER_WINDOW_US of it, or
+    within CONTINUATION_WINDOW_US when announces(header) (see HEADER_WINDOW_US)."""
+    gap_us = traceback_us - header.realtime_us
+    return gap_us <= HEADER_WINDOW_US or (gap_us <= CONTINUATION_WINDOW_US and announces(header))
+
+
+def _continues(record: Record, entry: JournalEntry, announces=_never) -> bool:
+    """Whether `entry` is the next line of `record`; updates the record's state when it is.
+    announces(line): whether a line says a traceback follows it (ErrorTally.announces)."""
     gap_us = entry.realtime_us - record.entries[-1].realtime_us
     message = entry.message
     if record.state == "line":
-        if message.startswith(TRACEBACK_START) and gap_us <= HEADER_WINDOW_US:
+        if message.startswith(TRACEBACK_START) and heads(record.entries[0], entry.realtime_us, announces):
             record.state = "frames"
             return True
         return False
@@ -263,12 +290,13 @@ def _stale(record: Record, now_us: int) -> bool:
     return now_us - record.entries[-1].realtime_us > CONTINUATION_WINDOW_US
 
 
-def join_tracebacks(entries: Iterable[JournalEntry]) -> Iterator[Record]:
+def join_tracebacks(entries: Iterable[JournalEntry], announces=_never) -> Iterator[Record]:
     """Group entries into records, yielding each when it is complete: a Python traceback written
-    one line per entry comes back as one record with the log line before it, its frames, chained
-    tracebacks and exception lines. Records come in the order they end; `index` is their order
-    of start. Holds one open record per PID that logged within the last second; an entry without a
-    PID is a record of its own."""
+    one line per entry comes back as one record with the log line before it (see HEADER_WINDOW_US;
+    announces(line): whether a line says a traceback follows it), its frames, chained tracebacks
+    and exception lines. Records come in the order they end; `index` is their order of start.
+    Holds one open record per PID that logged within the last second; an entry without a PID is a
+    record of its own."""
     open_records: dict[int | None, Record] = {}  # by PID: programs of one unit may interleave
     sweep_at = OPEN_RECORDS_SWEEP
     index = 0
@@ -279,7 +307,7 @@ def join_tracebacks(entries: Iterable[JournalEntry]) -> Iterator[Record]:
             continue
         record = open_records.get(entry.pid)
         if record is not None:
-            if len(record.entries) < MAX_RECORD_ENTRIES and _continues(record, entry):
+            if len(record.entries) < MAX_RECORD_ENTRIES and _continues(record, entry, announces):
                 record.entries.append(entry)
                 continue
             yield record
@@ -360,6 +388,12 @@ class ErrorTally:
     def __post_init__(self):
         self._matches = any_of(self.patterns)
         self._priorities = frozenset(self.priorities)
+
+    def announces(self, line: JournalEntry) -> bool:
+        """Whether a line says a traceback follows it: an error line by the priorities or patterns,
+        or one CPython writes before a traceback (see HEADER_WINDOW_US)."""
+        return ((line.priority is not None and line.priority in self._priorities) or self._matches(line.message)
+                or PYTHON_TRACEBACK_HEADERS.fullmatch(line.message) is not None)
 
     def add(self, record: Record) -> None:
         priority = record.priority
@@ -626,7 +660,7 @@ def scan_views(journal, pid_view, priority_view, tally: ErrorTally, deadline: fl
             if len(record.entries) >= MAX_RECORD_ENTRIES:
                 break
             entry = pid_view.entry()
-            if not _continues(record, entry):
+            if not _continues(record, entry, tally.announces):
                 break
             record.entries.append(entry)
             cursor = pid_view.cursor()
@@ -669,8 +703,7 @@ def scan_views(journal, pid_view, priority_view, tally: ErrorTally, deadline: fl
             record.state = "frames"
             if pid_view.step(backwards=True):
                 before = pid_view.entry()
-                if (pid_view.cursor() not in record_ends
-                        and entry.realtime_us - before.realtime_us <= HEADER_WINDOW_US):
+                if pid_view.cursor() not in record_ends and heads(before, entry.realtime_us, tally.announces):
                     record.entries.insert(0, before)
                 pid_view.seek(cursor)
             follow(record, cursor)
@@ -713,7 +746,7 @@ def scan_journal(stream, tally: ErrorTally, deadline: float, clock=time.monotoni
                 return
 
     try:
-        for record in join_tracebacks(counted(parse_export(stream, chunk_bytes=PIPE_BYTES))):
+        for record in join_tracebacks(counted(parse_export(stream, chunk_bytes=PIPE_BYTES)), tally.announces):
             tally.add(record)
     except CutShort:
         scan.cut_short = True

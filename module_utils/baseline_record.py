@@ -5,8 +5,9 @@ postgres_facts, http_probe, http_load, baseline_facts' switch) and the run's con
 builds the whole record of one host (schemas/baseline.schema.json): its summary figures
 (module_utils/baseline_catalogue.py), the verdict of each threshold and day target, the status of
 each part, the comparison with the previous baseline, the known issues, the schedule, the
-recommendations and the overall verdict. gate_reasons says why a record fails the gate,
-baseline_fleet makes the fleet summary's rows. Bad input raises RecordError, which the filters
+recommendations and the overall verdict, with the reasons for it. gate_reasons says why a record
+fails the gate, baseline_fleet makes the fleet summary's rows (module_utils/baseline_service.py
+makes a service's report of them). Bad input raises RecordError, which the filters
 (filter_plugins/baseline.py) turn into an AnsibleFilterError naming the filter.
 """
 
@@ -125,7 +126,7 @@ def missed_thresholds(verdicts, severity="critical"):
 
 
 # Parts that were not measured and have no status of their own in the record, as people name them.
-UNSTATUSED_PARTS = {"journal": "Journal", "load": "Concurrency test"}
+UNSTATUSED_PARTS = {"journal": "Journal", "load": "Concurrency test", "datastores": "Datastore hosts"}
 
 
 def gate_reasons(record, severity="critical"):
@@ -216,6 +217,14 @@ def journal_reading(journal):
     return reading
 
 
+def lower_bounds(reading):
+    """{metric: why} of the summary figures that are only lower bounds, from the record's journal
+    reading (journal_reading): the error count, when the reading was cut."""
+    if reading is not None and not isinstance(reading, dict):
+        raise RecordError("expected the record's journal reading as a dict")
+    return {"error_count": reading["bound"]} if (reading or {}).get("bound") else {}
+
+
 def journal_count(count, reading):
     """An error count as the report shows it: "812", or "at least 812" when the reading was cut."""
     if not isinstance(reading, dict):
@@ -228,6 +237,50 @@ def journal_bound(reading):
     if not isinstance(reading, dict):
         raise RecordError("expected the record's journal reading as a dict")
     return f" ({reading['bound']})" if reading.get("bound") else ""
+
+
+def _figure_text(value, metric, bound):
+    """A summary figure as the report shows it; a lower bound (an error count of a cut journal
+    reading, `bound` its words) as "at least N (why)"."""
+    text = human_metric(value, metric)
+    return f"at least {text} ({bound})" if bound and value is not None else text
+
+
+def _change_text(delta, previous_bound, current_bound):
+    """The change from the previous baseline as the report shows it, when either figure may be a lower bound."""
+    if delta is None:
+        return "n/a"
+    if previous_bound and current_bound:
+        return "n/a: both are lower bounds"
+    return f"{'at least ' if current_bound else 'at most ' if previous_bound else ''}{delta} %"
+
+
+def shown_figures(rows, trend, bounds):
+    """The comparison's rows and the trend's (as compare_baselines and metric_trend give them)
+    with their figures as the report shows them (previous_text, current_text, change_text;
+    min_text, max_text, last_text): an error count that is a lower bound says so next to it.
+    bounds: the words of each baseline's bound on its error count (None when its journal was
+    read whole), oldest first, the current one last, as the trend's points. A regression is not
+    claimed where a lower bound leaves it unknown."""
+    previous_bound, current_bound = (bounds[-2] if len(bounds) > 1 else None), bounds[-1]
+    for row in rows:
+        metric = row["metric"]
+        before, now = (previous_bound, current_bound) if metric == "error_count" else (None, None)
+        row.update(previous_text=_figure_text(row["previous"], metric, before),
+                   current_text=_figure_text(row["current"], metric, now),
+                   change_text=_change_text(row["delta_pct"], before, now))
+        if row["judged"] and ((before and row["regression"]) or (now and not row["regression"])):
+            which = "the previous baseline's count" if before else "the count now"
+            row.update(regression=False, note=f"not known: {which} is a lower bound")
+    for row in trend:
+        metric = row["metric"]
+        values = [point["value"] for point in row["points"]]
+        for key in ("min", "max", "last"):
+            found = row[key]
+            at = max(n for n, value in enumerate(values) if value == found) if found is not None else None
+            bound = bounds[at] if at is not None and metric == "error_count" else None
+            row[f"{key}_text"] = _figure_text(found, metric, bound)
+    return rows, trend
 
 
 _FIELD = re.compile(r"\{(\w+)\}")
@@ -302,11 +355,12 @@ def add_days(when, days):
 SEVERITY_ORDER = ["ok", "pending", "warning", "critical", "failed"]
 
 
-def _worst(statuses):
+def worst_status(statuses):
+    """The worst of statuses (ok < pending < warning < critical < failed); ok for none."""
     return max(statuses, key=SEVERITY_ORDER.index, default="ok")
 
 
-def _section(result, key):
+def registered_facts(result, key):
     """(facts, problem) of one registered module result: the facts, or why there are none."""
     if not isinstance(result, dict) or result.get("skipped"):
         return None, None
@@ -337,7 +391,8 @@ def _upstream_record(upstream):
     return kept
 
 
-def _app_status(unit, problem):
+def unit_status(unit, problem):
+    """{status, text} of a systemd unit's facts (systemd_unit_facts), or why it was not measured."""
     if unit is None:
         return {"status": "failed", "text": f"not measured: {problem}"}
     if not unit.get("exists"):
@@ -464,7 +519,8 @@ def baseline_record(results, context):
     results: registered results by section (units, switch, journal, redis, postgres, http_local,
     http_public, load). context: host, environment, service, color, measured_at, public_url,
     unreachable_reason, thresholds, targets, known_issues, history, noise_pct, noise_min_baselines,
-    history_source ({store, location, count, error}: where the history was read and how many baselines it holds).
+    history_source ({store, location, count, error}: where the history was read and how many baselines it holds),
+    datastores (where Redis and PostgreSQL were read, and their hosts: baseline_datastores.datastore_readings).
     """
     if not isinstance(results, dict) or not isinstance(context, dict):
         raise RecordError("expected the results and the context as dicts")
@@ -473,7 +529,7 @@ def baseline_record(results, context):
     for section, key in (("units", "systemd_units"), ("journal", "journal_errors"), ("redis", "redis"),
                          ("postgres", "postgres"), ("http_local", "http_probe"),
                          ("http_public", "http_probe"), ("load", "http_load")):
-        facts[section], problem = _section(results.get(section), key)
+        facts[section], problem = registered_facts(results.get(section), key)
         if problem:
             problems[section] = problem
     color = context.get("color") or ""
@@ -494,14 +550,20 @@ def baseline_record(results, context):
         problems["unit"] = ("the live colour could not be told from nginx's upstream file"
                             + (f" {upstream.get('file')}: {found}" if found else "") + "; set baseline_color")
     on_host = {s: problems.get(s) or problems.get("host") for s in ("unit", "journal", "redis", "postgres")}
+    # Where each datastore was read and its host's units (baseline_datastores.datastore_readings):
+    # a host of its own that could not be measured is a part not measured.
+    datastores = context.get("datastores") or {}
+    host_problems = dict.fromkeys(d["problem"] for d in datastores.values() if d.get("problem"))
+    if host_problems:
+        problems["datastores"] = "; ".join(host_problems)
 
     summary = baseline_summary(facts)
     pending = _pending_reasons(facts, problems)
     reading = journal_reading(facts.get("journal"))
-    bounds = {"error_count": reading["bound"]} if reading["bound"] else {}
+    bounds = lower_bounds(reading)
     unit = facts["unit"] or {}
     # Not a problem of its own: without the record, the deploy is counted from the unit's start, which says why.
-    switch, switch_problem = _section(results.get("switch"), "switch")
+    switch, switch_problem = registered_facts(results.get("switch"), "switch")
     switch_problem = problems.get("host") or switch_problem
     facts["switch"] = switch
     deploy = baseline_live.deploy_time(switch if (switch or {}).get("found") else None, switch_problem,
@@ -530,7 +592,7 @@ def baseline_record(results, context):
         "summary": summary,
         "problems": problems,
         "status": {
-            "Application": _app_status(facts["unit"], on_host["unit"]),
+            "Application": unit_status(facts["unit"], on_host["unit"]),
             "Redis": _reachable_status(facts["redis"], on_host["redis"], "Redis"),
             "Database": _reachable_status(facts["postgres"], on_host["postgres"], "PostgreSQL"),
             "Public URL": _http_status(facts["http_public"], problems.get("http_public")),
@@ -540,6 +602,7 @@ def baseline_record(results, context):
                                 context["measured_at"], pending, bounds),
         "journal": reading,
         "key_patterns": baseline_redis.key_pattern_counts((facts.get("redis") or {}).get("key_scan")),
+        "datastores": datastores,
         "known_issues": match_known_issues((facts.get("journal") or {}).get("groups", []),
                                      context.get("known_issues") or []),
         "comparison": {
@@ -554,21 +617,29 @@ def baseline_record(results, context):
                   for m in METRICS],
         "facts": facts,
     }
-    if reading["bound"]:
-        for row in [*record["comparison"]["rows"], *record["trend"]]:
-            if row["metric"] == "error_count":
-                row["label"] += " (now a lower bound: the journal was read in part)"
+    shown_figures(record["comparison"]["rows"], record["trend"],
+                  [(h.get("journal") or {}).get("bound") for h in history] + [reading["bound"]])
     if facts.get("http_local") is not None or "http_local" in problems:
         record["status"]["Application port"] = _http_status(facts["http_local"], problems.get("http_local"))
     for v in record["verdicts"]:
         v["summary"] = f"{v['label']}: {v['actual']} (expected {v['expected']})"
     record["schedule"] = _schedule(record)
     record["recommendations"] = _recommendations(record)
-    worst = _worst([s["status"] for s in record["status"].values()]
+    worst = worst_status([s["status"] for s in record["status"].values()]
                    + [v["status"] for v in record["verdicts"] if v["status"] != "pending"]
                    + ["failed" for _ in problems])
     record["verdict"] = {"status": worst, "text": VERDICT_TEXT[worst]}
+    record["verdict"]["reasons"] = verdict_reasons(record)
     return record
+
+
+def verdict_reasons(record):
+    """Why a record's verdict is what it is, one line each (gate_reasons at the verdict's severity);
+    empty when it is good."""
+    status = record["verdict"]["status"]
+    if status in ("ok", "pending"):
+        return []
+    return gate_reasons(record, "warning" if status == "warning" else "critical")
 
 
 def baseline_fleet(hosts, measured, earlier, folder=""):
@@ -577,8 +648,10 @@ def baseline_fleet(hosts, measured, earlier, folder=""):
     hosts: every host of the fleet (the inventory's, not only this job's: a sliced job measures a
     part). measured: the records this job built. earlier: the heads (baseline_history) of the
     latest baselines of the hosts this job did not measure, read from `folder`. Returns
-    {rows, hosts, with_baseline, this_run} (the counts); a row is {host, measured_at, this_run,
-    status, text, unit, summary}, or {host, missing, this_run} when there is no baseline of it.
+    {rows, hosts, with_baseline, this_run} (the counts); a row is {host, environment, service,
+    measured_at, this_run, status, text, reasons, unit, summary, lower_bounds, errors_text (the
+    error count as the report shows it, a lower bound with its words)}, or {host, missing,
+    this_run} when there is no baseline of it.
     """
     if not isinstance(hosts, list) or not isinstance(measured, list) or not isinstance(earlier, list):
         raise RecordError("expected the fleet's hosts, this run's records and the "
@@ -587,13 +660,22 @@ def baseline_fleet(hosts, measured, earlier, folder=""):
     for head, this_run in [*((h, False) for h in earlier), *((r, True) for r in measured)]:
         if not isinstance(head, dict) or not head.get("host"):
             raise RecordError(f"expected baseline records with a host, got {head!r}")
+        # A record's verdict is {status, text, reasons}; a head read from a file (dbl_parse_baselines)
+        # holds its status, and its reasons beside it.
         verdict = head.get("verdict")
         status = verdict.get("status") if isinstance(verdict, dict) else verdict
+        reasons = verdict.get("reasons") if isinstance(verdict, dict) else head.get("reasons")
+        bounds = lower_bounds(head.get("journal"))
         rows[head["host"]] = {
-            "host": head["host"], "measured_at": head.get("measured_at"), "this_run": this_run,
+            "host": head["host"], "environment": head.get("environment"), "service": head.get("service"),
+            "measured_at": head.get("measured_at"), "this_run": this_run,
             "status": status, "text": VERDICT_TEXT.get(status, "unknown"),
+            "reasons": reasons,  # None: a baseline written before records said why
             "unit": head.get("unit") or (f"{head['service']}-{head['color']}" if head.get("color") else None),
             "summary": head.get("summary") or {},
+            "lower_bounds": bounds,
+            "errors_text": _figure_text((head.get("summary") or {}).get("error_count"), "error_count",
+                                        bounds.get("error_count")),
         }
     missing = f"no baseline in {folder}" if folder else "no baseline"
     fleet = [rows.get(host) or {"host": host, "missing": missing, "this_run": False} for host in sorted(set(hosts))]

@@ -278,6 +278,27 @@ def show_units(module, units: list[str], timeout_s: float) -> dict[str, dict[str
     return dict(zip(units, blocks))
 
 
+def units_with_members(units: list[str], blocks: list[dict[str, str]]) -> dict[str, list[str]]:
+    """Each unit's members from `systemctl show -p ConsistsOf` blocks (one per unit, in order):
+    the units that are PartOf it, such as Debian's postgresql@15-main.service of postgresql. Pure."""
+    return {unit: sorted(block.get("ConsistsOf", "").split()) for unit, block in zip(units, blocks)}
+
+
+def read_members(module) -> dict[str, list[str]]:
+    """The members (systemd's ConsistsOf) of each unit of module.params["units"], from one `systemctl show` call."""
+    check_common_params(module)
+    use_parsable_locale(module)
+    units = module.params["units"]
+    systemctl = module.get_bin_path("systemctl", required=True)
+    action = "reading the units' members with systemctl show"
+    out, _ = run_bounded(module, [systemctl, "show", "--no-pager", "-p", "ConsistsOf", "--", *units],
+                         module.params["timeout"], action)
+    blocks = parse_show(out)
+    if len(blocks) != len(units):
+        module.fail_json(msg=f"{action}: {len(blocks)} blocks of properties for {len(units)} units", stdout=out)
+    return units_with_members(units, blocks)
+
+
 def read_clocks() -> Clocks:
     """The target's wall clock and CLOCK_MONOTONIC (the clock of systemd's *Monotonic stamps)."""
     return Clocks(realtime_us=time.time_ns() // 1000, monotonic_us=time.monotonic_ns() // 1000)

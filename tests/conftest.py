@@ -2,6 +2,7 @@
 
 import os
 import runpy
+import socket
 import sys
 from pathlib import Path
 
@@ -30,13 +31,24 @@ def load_action_plugin(name):
     return plugin
 
 
+def ansible_playbook(cwd, *args, env=None):
+    """Run ansible-playbook with the project's configuration, its local hosts on this Python; (exit
+    status, output)."""
+    import subprocess
+
+    command = [str(Path(sys.executable).parent / "ansible-playbook"),
+               "-e", f"ansible_python_interpreter={sys.executable}", *args]
+    environment = dict(os.environ, ANSIBLE_CONFIG=str(PROJECT / "ansible.cfg"), ANSIBLE_FORCE_COLOR="false",
+                       ANSIBLE_STDOUT_CALLBACK="default", **(env or {}))
+    done = subprocess.run(command, capture_output=True, text=True, cwd=cwd, env=environment, check=False)
+    return done.returncode, done.stdout + done.stderr
+
+
 def run_playbook(tmp_path, tasks, *args, env=None, hosts=None):
     """Run tasks in a play on localhost with the project's configuration; (exit status, output).
 
     With hosts ({name: variables}), on those hosts instead, each over a local connection.
     """
-    import subprocess
-
     import yaml
 
     inventory = "localhost,"
@@ -46,12 +58,7 @@ def run_playbook(tmp_path, tasks, *args, env=None, hosts=None):
     playbook = tmp_path / "play.yml"
     playbook.write_text(yaml.safe_dump([{"name": "Test", "hosts": "all", "gather_facts": False,
                                          "tasks": tasks}]))
-    command = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", inventory, "-c", "local",
-               "-e", f"ansible_python_interpreter={sys.executable}", str(playbook), *args]
-    environment = dict(os.environ, ANSIBLE_CONFIG=str(PROJECT / "ansible.cfg"), ANSIBLE_FORCE_COLOR="false",
-                       ANSIBLE_STDOUT_CALLBACK="default", **(env or {}))
-    done = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, env=environment, check=False)
-    return done.returncode, done.stdout + done.stderr
+    return ansible_playbook(tmp_path, "-i", inventory, "-c", "local", str(playbook), *args, env=env)
 
 
 # Local HTTP and HTTPS servers shared by the probe and load tests (tests/unit/local_http.py).
@@ -78,3 +85,17 @@ def tls_server(certificate):
     server = LocalServer(server_context(*certificate))
     yield server
     server.close()
+
+
+@pytest.fixture
+def invalid_names_fail(monkeypatch):
+    """Names under .invalid fail as the resolver fails them, with the real exception: the machine's
+    resolver is not on loopback, and no test may send traffic off it."""
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, *args, **kwargs):
+        if str(host).endswith(".invalid"):
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)

@@ -272,3 +272,20 @@ def test_a_colour_that_is_no_port_nor_address_fails_the_run():
     assert outcome == "fail"
     assert result["msg"] == ("argument 'color_ports' must map each colour to a port or an address"
                              " (HOST:PORT, unix:PATH): not a port or an address: '8002/tcp'")
+
+
+def test_a_database_over_tcp_on_a_host_without_psql_is_left_to_the_controller():
+    def no_psql(self, name, **kw):
+        return None if name == "psql" else f"/usr/bin/{name}"
+
+    tcp = {"db": "tsh_erp", "login_host": "datastore.demo.test", "login_password": "s3cret"}
+    results = {}
+    for name, postgres in (("tcp", tcp), ("socket", {"db": "tsh_erp"})):
+        with mock.patch.object(baseline_facts.AnsibleModule, "get_bin_path", no_psql), \
+             mock.patch.object(baseline_facts.AnsibleModule, "run_command", lambda *a, **kw: (1, "", "down")):
+            outcome, results[name] = run_module(baseline_facts.main, {**ARGS, "redis": None, "postgres": postgres})
+        assert outcome == "exit"
+    assert results["tcp"]["postgres"] == {"deferred": True, "run_on": "controller"}
+    # Over the local socket, only this host's psql can read it: the part fails, naming psql.
+    assert results["socket"]["postgres"]["failed"] is True
+    assert results["socket"]["postgres"]["msg"] == "Failed to find required executable 'psql'"

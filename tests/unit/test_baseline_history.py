@@ -107,3 +107,13 @@ def test_the_head_kept_on_the_host_is_what_the_history_filter_reads_and_holds_no
     [read] = baseline_history_filter([text])
     assert read["measured_at"] == "2026-12-02T06:00:00Z" and read["summary"]["error_count"] == 1
     assert read["verdict"] == "ok"
+    assert (read["reasons"], read["journal"]) == (None, {"bound": None})  # a record older than them
+
+
+def test_the_head_keeps_the_verdicts_reasons_and_how_the_journal_was_read():
+    record = {"host": "demo", "measured_at": "2026-12-02T06:00:00Z", "summary": {"error_count": 812},
+              "verdict": {"status": "critical", "text": "Critical", "reasons": ["Redis: refused"]},
+              "journal": {"exact": False, "bound": "612,000 lines were read in the 30 s limit"}}
+    [read] = baseline_history_filter([yaml.safe_dump(baseline_head(record), sort_keys=False)])
+    assert (read["verdict"], read["reasons"]) == ("critical", ["Redis: refused"])
+    assert read["journal"] == {"bound": record["journal"]["bound"]}

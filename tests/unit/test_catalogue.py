@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from ansible.module_utils.baseline_catalogue import CATALOGUE, METRICS, delta_pct, human_metric
+from ansible.module_utils.baseline_catalogue import ACROSS_HOSTS, CATALOGUE, METRICS, Metric, delta_pct, human_metric
 from conftest import PROJECT
 
 SCHEMA = json.loads((PROJECT / "schemas" / "baseline.schema.json").read_text())
@@ -40,6 +40,18 @@ def test_every_figure_is_well_formed():
             assert metric.prometheus_name.endswith("_seconds"), metric.key
         if metric.unit == "%":
             assert (metric.prometheus_name.endswith("_ratio"), metric.prometheus_divisor) == (True, 100), metric.key
+
+
+def test_every_figure_says_how_a_service_makes_it_of_its_hosts():
+    for metric in CATALOGUE:
+        assert metric.across_hosts and set(metric.across_hosts) <= set(ACROSS_HOSTS), metric.key
+    # Memory the hosts' own processes use adds up; a Redis they may share does not.
+    assert METRICS["app_memory_bytes"].across_hosts[0] == "sum"
+    assert "sum" not in METRICS["cache_memory_bytes"].across_hosts
+    with pytest.raises(ValueError, match=r"^x: across_hosts needs one or more of \('sum', 'mean', 'max', 'min'\)"):
+        Metric("x", "X", "ms", "lower", 0, "x", "X.", across_hosts=("median",))
+    with pytest.raises(ValueError, match=r"^x: across_hosts needs one or more"):
+        Metric("x", "X", "ms", "lower", 0, "x", "X.")
 
 
 def test_only_uptime_is_not_judged():

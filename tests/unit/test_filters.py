@@ -288,13 +288,19 @@ def test_fleet_rows_cover_every_host_whichever_job_measured_it():
     # A head as baseline_history reads it from a latest.yml: the verdict's status only.
     theirs = {"host": "erp-1", "measured_at": "2026-12-02T06:00:01Z", "service": "tsh_erp", "color": "blue",
               "verdict": "ok", "summary": {"error_count": 0}}
+    # Its journal read in part: its count is a lower bound, and says so.
+    cut = {"host": "erp-3", "measured_at": "2026-12-02T06:00:02Z", "service": "tsh_erp", "color": "green",
+           "verdict": "ok", "summary": {"error_count": 812}, "journal": {"bound": "read in part"}}
     result = fleet(["erp-3", "erp-1", "erp-2"], [ours], [theirs], "/srv/reports")
     assert (result["hosts"], result["with_baseline"], result["this_run"]) == (3, 2, 1)
     assert [row["host"] for row in result["rows"]] == ["erp-1", "erp-2", "erp-3"]
-    assert result["rows"][0] == {"host": "erp-1", "measured_at": "2026-12-02T06:00:01Z", "this_run": False,
-                                 "status": "ok", "text": "Good", "unit": "tsh_erp-blue", "summary": {"error_count": 0}}
+    assert result["rows"][0] == {"host": "erp-1", "environment": None, "service": "tsh_erp",
+                                 "measured_at": "2026-12-02T06:00:01Z", "this_run": False,
+                                 "status": "ok", "text": "Good", "reasons": None, "unit": "tsh_erp-blue",
+                                 "summary": {"error_count": 0}, "lower_bounds": {}, "errors_text": "0"}
     assert result["rows"][1]["this_run"] and result["rows"][1]["text"] == "Needs attention"
     assert result["rows"][2] == {"host": "erp-3", "missing": "no baseline in /srv/reports", "this_run": False}
+    assert fleet(["erp-3"], [], [cut])["rows"][0]["errors_text"] == "at least 812 (read in part)"
 
 
 def test_fleet_prefers_this_runs_record_and_rejects_what_is_not_a_record():

@@ -8,7 +8,6 @@ import base64
 import io
 import json
 import re
-import socket
 import zipfile
 from pathlib import Path
 
@@ -173,16 +172,7 @@ def test_tls_self_signed_with_checking_on(tls_server):
     assert "certificate verify failed: self-signed certificate" in result["error_messages"]["tls"]
 
 
-def test_dns_failure_stops_the_test(monkeypatch):
-    # As in test_http_probe: no query may leave loopback, so .invalid names fail locally.
-    real = socket.getaddrinfo
-
-    def getaddrinfo(host, *args, **kwargs):
-        if str(host).endswith(".invalid"):
-            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
-        return real(host, *args, **kwargs)
-
-    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+def test_dns_failure_stops_the_test(invalid_names_fail):
     result = load(url="http://no-such-host.invalid/", requests=10)
     assert result["stopped_by"] == "error" and result["address"] is None
     assert result["errors"] == dict(no_errors(), dns=1)

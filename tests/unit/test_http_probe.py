@@ -453,17 +453,7 @@ def test_probe_protocol_error():
     assert "not an HTTP response" in result["error"]["msg"]
 
 
-def test_probe_dns_failure(monkeypatch):
-    # The resolver of this machine is not on loopback, and no test may send traffic off it: names
-    # under .invalid fail here as the resolver would fail them, with the real exception.
-    real = socket.getaddrinfo
-
-    def getaddrinfo(host, *args, **kwargs):
-        if str(host).endswith(".invalid"):
-            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
-        return real(host, *args, **kwargs)
-
-    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+def test_probe_dns_failure(invalid_names_fail):
     [result] = probe({"url": "https://no-such-host.invalid/health"})
     assert result["error"] == {"kind": "dns",
                                "msg": "unable to resolve no-such-host.invalid: Name or service not known"}

@@ -119,14 +119,41 @@ def test_lines_of_other_pids_do_not_break_a_traceback():
     assert [record.text.count("\n") + 1 for record in joined] == [4, 1]
 
 
-@pytest.mark.parametrize(("gap_us", "count"), [(500, 1), (3_044, 1), (12_000, 2)])
-def test_a_log_line_heads_a_traceback_only_when_read_with_it(gap_us, count):
-    # 3,044 us: the longest a busy journald took to read the rest of one write, on 1M lines
+@pytest.mark.parametrize(("header", "gap_us", "count"), [
+    # any line read with the traceback, or in journald's next read
+    ("INFO: retrying", 500, 1), ("INFO: retrying", 10_000, 1), ("INFO: retrying", 12_000, 2),
+    # an error line, or CPython's own header, up to a second before
+    ("ERROR: failed", 12_000, 1), ("ERROR: failed", 1_000_000, 1), ("ERROR: failed", 1_000_001, 2),
+    ("CRITICAL: out of memory", 44_415, 1), ("db lost", 500_000, 2),
+    ("Exception in thread worker-3:", 50_000, 1), ("Exception ignored in: <function Pool.__del__ at 0x7f>", 50_000, 1),
+    ("Exception in thread worker-3: done", 50_000, 2),
+])
+def test_a_line_heads_a_traceback_when_read_with_it_or_when_it_announces_one(header, gap_us, count):
+    tally = baseline_journal.ErrorTally("unit", DEFAULT_PRIORITIES, DEFAULT_PATTERNS)
     joined = list(join_tracebacks([
-        JournalEntry(realtime_us=0, pid=1, priority=6, message="ERROR: failed"),
+        JournalEntry(realtime_us=0, pid=1, priority=6, message=header),
         JournalEntry(realtime_us=gap_us, pid=1, priority=6, message="Traceback (most recent call last):"),
-    ]))
+    ], tally.announces))
     assert len(joined) == count
+
+
+@pytest.mark.parametrize(("priority", "count"), [(3, 1), (6, 2)])
+def test_a_line_of_an_error_priority_announces_a_traceback(priority, count):
+    tally = baseline_journal.ErrorTally("unit", DEFAULT_PRIORITIES, DEFAULT_PATTERNS)
+    joined = list(join_tracebacks([
+        JournalEntry(realtime_us=0, pid=1, priority=priority, message="db lost"),
+        JournalEntry(realtime_us=50_000, pid=1, priority=6, message="Traceback (most recent call last):"),
+    ], tally.announces))
+    assert len(joined) == count
+
+
+def test_a_line_that_ends_a_record_heads_no_traceback():
+    tally = baseline_journal.ErrorTally("unit", DEFAULT_PRIORITIES, DEFAULT_PATTERNS)
+    lines = ["ERROR: failed", "Traceback (most recent call last):", '  File "x.py", line 1, in <module>',
+             "ValueError: ERROR in the handler", "Traceback (most recent call last):", "KeyError: 'x'"]
+    joined = sorted(join_tracebacks([JournalEntry(i, 1, 6, line) for i, line in enumerate(lines)], tally.announces),
+                    key=lambda record: record.index)
+    assert [len(record.entries) for record in joined] == [4, 2]
 
 
 # ---------------------------------------------------------------- fingerprints and groups
@@ -370,12 +397,3 @@ def test_return_documents_the_result_recorded_on_the_demo_target():
     returned = doc_of(journal_errors, "RETURN")
     assert set(recorded) - {"changed"} == set(returned)
     check_against_return(recorded["journal_errors"], returned["journal_errors"], "journal_errors")
-
-
-def test_documented_options_are_the_argument_spec():
-    options = doc_of(journal_errors, "DOCUMENTATION")["options"]
-    spec = journal_errors.get_argument_spec()
-    assert set(options) == set(spec)
-    for name, option in options.items():
-        for key in ("type", "default", "elements", "choices", "required"):
-            assert option.get(key) == spec[name].get(key), (name, key)

@@ -35,7 +35,7 @@ def entries(name, chunk_bytes=1 << 16):
 
 def tally_of(data, chunk_bytes=1 << 16, **bounds):
     tally = ErrorTally("unit", [0, 1, 2, 3], PATTERNS, **bounds)
-    for record in join_tracebacks(parse_export(io.BytesIO(data), chunk_bytes=chunk_bytes)):
+    for record in join_tracebacks(parse_export(io.BytesIO(data), chunk_bytes=chunk_bytes), tally.announces):
         tally.add(record)
     return tally
 
@@ -149,6 +149,98 @@ def test_errors_since_traffic_count_from_that_time_on():
               if baseline_journal.is_error(record, [0, 1, 2, 3], PATTERNS)]
     assert tally.since_traffic == sum(start >= at for start in starts) and 0 < tally.since_traffic < 12
     assert tally_of(export("seed_small"), traffic_since_us=0).since_traffic == 12
+
+
+# ---------------------------------------------------------------- the shapes of Python's errors
+
+SHAPES = [  # shapes.export: shapes.py 1 0, each error once, as the library that writes it does
+    ("ERROR:worker:order <n> failed: lookup of cache key | KeyError: 'order-<n>'", 0),  # logging.exception
+    ("sync of order <n> stopped | KeyError: 'order-<n>'", 0),  # the same, its message alone: no error line
+    ("Exception in thread worker-<n>: | KeyError: 'order-<n>'", 0),  # threading.excepthook, two writes
+    ("ERROR:worker:payment <n> failed | KeyError: 'order-<n>'", 10_278),  # log.error, then traceback.print_exc()
+    ("ERROR: Exception in ASGI application | KeyError: 'route <path>'", 0),  # uvicorn
+    ("Traceback (most recent call last): | KeyError: 'order-<n>'", 13_704),  # uncaught, after an info line
+]
+
+
+def header_gaps(found):
+    """The time from each traceback's first line back to the same PID's line before it, in order."""
+    last, gaps = {}, []
+    for entry in found:
+        if entry.message.startswith("Traceback") and entry.pid in last:
+            gaps.append(entry.realtime_us - last[entry.pid].realtime_us)
+        last[entry.pid] = entry
+    return gaps
+
+
+def test_each_shape_of_a_python_error_is_one_event_with_its_header():
+    shapes = entries("shapes")
+    assert header_gaps(shapes) == [gap for _, gap in SHAPES]
+    tally = tally_of(export("shapes"))
+    assert [(group["fingerprint"], group["count"]) for group in tally.result_groups()] == [
+        (fingerprint, 1) for fingerprint, _ in SHAPES]
+    assert tally.error_count == len(SHAPES)
+
+
+def delayed(found, first, by_us):
+    """The entries as a busy journald stores them when the one at `first` comes `by_us` later: it
+    and every later one stamped at a later read."""
+    return [entry._replace(realtime_us=entry.realtime_us + by_us) if number >= first else entry
+            for number, entry in enumerate(found)]
+
+
+@pytest.mark.parametrize("by_us", [20_000, 300_000, 980_000])
+@pytest.mark.parametrize("shape", range(len(SHAPES) - 1))
+def test_a_shape_stored_apart_is_still_one_event(shape, by_us):
+    shapes = entries("shapes")
+    starts = [number for number, entry in enumerate(shapes) if entry.message.startswith("Traceback")]
+    tally = ErrorTally("unit", [0, 1, 2, 3], PATTERNS)
+    for record in join_tracebacks(delayed(shapes, starts[shape], by_us), tally.announces):
+        tally.add(record)
+    assert tally.error_count == len(SHAPES)
+    found = [group["fingerprint"] for group in tally.result_groups()]
+    if shape == 1:  # no line says a traceback follows: past journald's next read, the traceback stands alone
+        assert found[1] == "Traceback (most recent call last): | KeyError: 'order-<n>'"
+    else:
+        assert found == [fingerprint for fingerprint, _ in SHAPES]
+
+
+def test_a_traceback_journald_stored_apart_from_its_error_line_is_one_event():
+    # shapes_split.export: two reads of journald on a busy host, the error line at the end of the
+    # first, the traceback traceback.print_exc() wrote after it at the start of the next, 44 ms later
+    split = entries("shapes_split")
+    assert header_gaps(split) == [44_415]
+    tally = tally_of(export("shapes_split"))
+    assert tally.error_count == 1
+    assert [(group["fingerprint"], group["count"]) for group in tally.result_groups()] == [
+        ("ERROR:worker:payment <n> failed | KeyError: 'order-<n>'", 1)]
+
+
+def test_a_logged_exception_journald_stored_in_two_reads_is_one_event():
+    # production_split.export: the production-size demo target (molecule/production) while it seeded
+    # its journal, a busy journald storing a logged exception (one write) in two reads 13.6 ms apart
+    split = entries("production_split")
+    assert header_gaps(split) == [13_640, 0]  # the chained traceback follows "The above exception..."
+    tally = tally_of(export("production_split"))
+    assert tally.error_count == 1
+    assert [(group["fingerprint"], group["count"]) for group in tally.result_groups()] == [
+        ("ERROR: Invoice <n> could not be rendered | RuntimeError: invoice <n> has no total", 1)]
+    assert tally.result_groups()[0]["sample"].count("Traceback (most recent call last):") == 2
+
+
+def test_an_error_line_and_a_traceback_written_apart_within_a_second_are_one_event():
+    # What the journal cannot tell apart: an error, then an uncaught exception 0.2 s later, with no
+    # header of its own, reads as the error's traceback (as the system tools' reading reads it).
+    shapes = entries("shapes")
+    crash = next(n for n, entry in enumerate(shapes) if entry.message.startswith("Traceback")
+                 and shapes[n - 1].message.startswith("INFO:     Finished server process"))
+    error = shapes[crash - 1]._replace(message="ERROR:    database gone",
+                                       realtime_us=shapes[crash].realtime_us - 200_000)
+    tally = ErrorTally("unit", [0, 1, 2, 3], PATTERNS)
+    for record in join_tracebacks([*shapes[:crash - 1], error, *shapes[crash:]], tally.announces):
+        tally.add(record)
+    assert tally.error_count == len(SHAPES)
+    assert tally.result_groups()[-1]["fingerprint"] == "ERROR: database gone | KeyError: 'order-<n>'"
 
 
 # ---------------------------------------------------------------- the time limit

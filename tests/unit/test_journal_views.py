@@ -19,7 +19,7 @@ from ansible.module_utils.baseline_journal import (
 )
 from fake_target import fixture_bytes
 from test_journal_errors import export_of
-from test_journal_errors_stream import NEVER, PATTERNS
+from test_journal_errors_stream import NEVER, PATTERNS, delayed
 
 
 class MemoryJournal:
@@ -67,7 +67,7 @@ class MemoryJournal:
 
 def by_stream(entries, priorities=(0, 1, 2, 3), patterns=PATTERNS, **bounds):
     tally = ErrorTally("unit", list(priorities), patterns, **bounds)
-    for record in join_tracebacks(entries):
+    for record in join_tracebacks(entries, tally.announces):
         tally.add(record)
     return tally
 
@@ -87,7 +87,8 @@ def same(tally, other):
     assert tally.result_other() == other.result_other()
 
 
-EXPORTS = ("demo_errors", "native_multiline", "oneshot_failed", "seed_small", "no_entries")
+EXPORTS = ("demo_errors", "native_multiline", "oneshot_failed", "seed_small", "no_entries", "shapes", "shapes_split",
+           "production_split")
 
 
 def fixture_entries(name):
@@ -96,7 +97,7 @@ def fixture_entries(name):
 
 
 CAPTURES = ["demo_errors", "native_multiline", "oneshot_failed", "seed_small", "no_entries",
-            "green_since_start", "green_all_starts"]
+            "green_since_start", "green_all_starts", "shapes", "shapes_split", "production_split"]
 
 
 @pytest.mark.parametrize("name", CAPTURES)
@@ -149,6 +150,14 @@ TRACEBACK = ["Traceback (most recent call last):", '  File "x.py", line 1, in <m
 ])
 def test_views_join_as_the_stream_does(entries):
     same(by_views(entries)[0], by_stream(entries))
+
+
+@pytest.mark.parametrize("by_us", [20_000, 980_000, 1_500_000])
+def test_views_join_shapes_stored_apart_as_the_stream_does(by_us):
+    shapes = fixture_entries("shapes")
+    for start in [number for number, entry in enumerate(shapes) if entry.message.startswith("Traceback")]:
+        entries = delayed(shapes, start, by_us)
+        same(by_views(entries)[0], by_stream(entries))
 
 
 def test_a_record_of_endless_indented_lines_ends_at_the_bound_in_both():

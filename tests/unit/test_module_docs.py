@@ -107,3 +107,13 @@ def test_returned_keys_are_documented_and_documented_keys_returned(module):
     assert not undocumented, f"returned but not in RETURN: {sorted(undocumented)}"
     always_missing = [k for k, d in spec.items() if d["returned"] == "always" and k not in result]
     assert not always_missing, f"documented as always returned but missing: {sorted(always_missing)}"
+
+
+def test_http_probe_endpoints_say_of_the_request_what_the_request_fragment_says():
+    # A fragment cannot fill suboptions: http_probe's endpoints repeat the request's options, each
+    # description beginning with the fragment's words (then what is the probe's own).
+    fragment = yaml.safe_load(fragment_loader.get("baseline_http").REQUEST)["options"]
+    endpoint = documentation(importlib.import_module("http_probe"))["options"]["endpoints"]["suboptions"]
+    for name, doc in fragment.items():
+        said = endpoint[name]["description"]
+        assert said[:len(doc["description"])] == doc["description"], name

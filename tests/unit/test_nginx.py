@@ -95,6 +95,17 @@ def test_a_switch_never_leaves_the_new_colour_backup_or_down(entry):
         assert all(s.live for s in servers), [s.address_token.value for s in servers]
 
 
+NO_COLOUR = [e for e in CORPUS if "reason" in e]
+
+
+@pytest.mark.parametrize("entry", NO_COLOUR, ids=ids(NO_COLOUR))
+@pytest.mark.parametrize("live", ["blue", "green"])
+def test_a_shape_that_names_no_colour_is_refused_with_what_it_names(entry, live):
+    with pytest.raises(ValueError) as refused:
+        nginx.switch(text_of(entry), ports_of(entry), live, OTHER[live], SERVICE)
+    assert str(refused.value) == " ".join(entry["reason"].split())
+
+
 def test_a_switch_keeps_the_flags_in_place_and_moves_the_old_colour_to_the_backup():
     text = "upstream b {\n  server 127.0.0.1:8001 max_fails=1 fail_timeout=30s;\n  server 127.0.0.1:8002 backup; }"
     assert nginx.switch(text, PORTS, "blue", "green") == (

@@ -169,7 +169,7 @@ def check_journal(data: bytes, max_groups: int = 2) -> None:
     """Parse, join tracebacks and tally as journal_errors does; ValueError is documented."""
     tally = ErrorTally("unit", [0, 1, 2, 3], PATTERNS, max_groups=max_groups, max_samples=1)
     try:
-        for record in join_tracebacks(parse_export(io.BytesIO(data), chunk_bytes=7)):
+        for record in join_tracebacks(parse_export(io.BytesIO(data), chunk_bytes=7), tally.announces):
             assert isinstance(fingerprint(summary(record)), str)
             tally.add(record)
     except ValueError as exc:

@@ -44,7 +44,8 @@ def test_a_record_of_recorded_results_has_every_section_of_the_schema():
 
 def test_an_unreachable_host_fails_every_part_measured_on_it_for_one_reason():
     record = records.baseline_record({"http_public": {"skipped": True}}, context(unreachable_reason="refused"))
-    assert record["verdict"] == {"status": "failed", "text": records.VERDICT_TEXT["failed"]}
+    assert record["verdict"] == {"status": "failed", "text": records.VERDICT_TEXT["failed"],
+                                 "reasons": records.gate_reasons(record)}
     assert record["problems"] == {"host": "host unreachable: refused"}
     assert {name: part["status"] for name, part in record["status"].items()} == {
         "Application": "failed", "Redis": "failed", "Database": "failed", "Public URL": "failed"}
@@ -107,10 +108,44 @@ def test_a_regression_beyond_the_noise_shows_in_the_comparison_and_the_recommend
         record["recommendations"])
 
 
+def answered():
+    """http_probe's recorded result without its endpoint on a closed port: every endpoint answered."""
+    probe = recorded("http_probe")
+    return dict(probe, http_probe=[e for e in probe["http_probe"] if e["ok"]])
+
+
+def test_the_verdict_says_why_at_its_own_severity():
+    units = recorded("systemd_unit_facts")
+    units["systemd_units"]["tsh_erp-green"]["restarts"] = 0
+    good = records.baseline_record(results(http_public=answered(), units=units), context(thresholds={}))
+    assert good["verdict"] == {"status": "ok", "text": "Good", "reasons": []}
+    warned = records.baseline_record(results(http_public=answered()),
+                                     context(thresholds={"app_memory_bytes": {"max": 1000}}))
+    assert warned["verdict"]["status"] == "warning"
+    assert warned["verdict"]["reasons"] == [
+        "Application: active (running), restarted 2 time(s)",
+        f"missed 1 warning threshold(s): {warned['verdicts'][0]['summary']}"]
+    down = records.baseline_record(results(http_public=answered(), redis={"changed": False, "redis": {
+        "reachable": False, "error": "unable to connect to Redis at 127.0.0.1:6379: Connection refused"}}),
+        context(thresholds={"app_memory_bytes": {"max": 1000}}))
+    # Critical: the warning below it is not a reason for it.
+    assert down["verdict"]["reasons"] == ["Redis: unable to connect to Redis at 127.0.0.1:6379: Connection refused"]
+
+
+def test_a_cut_journal_makes_the_error_count_a_lower_bound():
+    assert records.lower_bounds(records.journal_reading({"exact": False, "lines_read": 10, "max_seconds": 1})) == {
+        "error_count": "10 lines, 100 % of the time since the start, were read in the 1 s limit"}
+    assert records.lower_bounds(records.journal_reading({"exact": True})) == {}
+    assert records.lower_bounds(None) == {}
+    with pytest.raises(records.RecordError, match=r"^expected the record's journal reading as a dict"):
+        records.lower_bounds("cut")
+
+
 def test_the_fleet_has_a_row_per_host_measured_or_not():
     fleet = records.baseline_fleet(["b", "a"], [{"host": "a", "verdict": {"status": "ok"}}], [], "reports")
-    assert fleet == {"rows": [{"host": "a", "measured_at": None, "this_run": True, "status": "ok", "text": "Good",
-                               "unit": None, "summary": {}},
+    assert fleet == {"rows": [{"host": "a", "environment": None, "service": None, "measured_at": None,
+                               "this_run": True, "status": "ok", "text": "Good", "reasons": None,
+                               "unit": None, "summary": {}, "lower_bounds": {}, "errors_text": "n/a"},
                               {"host": "b", "missing": "no baseline in reports", "this_run": False}],
                      "hosts": 2, "with_baseline": 1, "this_run": 1}
     with pytest.raises(records.RecordError, match=r"^expected baseline records with a host"):

@@ -16,6 +16,7 @@ from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar, trust_as_template
 from baseline import FilterModule
 from conftest import FIXTURES, PROJECT
+from trend import FilterModule as TrendFilters
 
 ROLE = PROJECT / "roles" / "baseline"
 GOLDEN = PROJECT / "tests" / "golden"
@@ -56,10 +57,10 @@ def context(**override):
     return found
 
 
-def render(template, record):
+def render(template, record=None, **variables):
     templar = Templar(loader=DataLoader(), variables={
         "baseline_record": record, "baseline_warm_samples": 20, "ansible_user": "root",
-        "ansible_host": "erp.demo.test", "ansible_port": 22})
+        "ansible_host": "erp.demo.test", "ansible_port": 22, **variables})
     return templar.template(trust_as_template((ROLE / "templates" / template).read_text()))
 
 
@@ -80,11 +81,14 @@ def journal_cut():
     found = recorded("journal_errors")
     journal = found["journal_errors"]
     unit = journal["units"]["tsh_erp-green"]
-    unit.update(exact=False, lines_read=612_000, covered_pct=61.0, read_until="2026-11-29T18:14:02+00:00",
+    # The unit started at 18:15:26; the reading ended at 18:15:59, having read 61 % of the 33 s since:
+    # up to 18:15:46. Every group's times lie within what was read.
+    unit.update(exact=False, lines_read=612_000, covered_pct=61.0, read_until="2026-11-29T18:15:46+00:00",
                 error_count=812)
-    journal["groups"] = [dict(group, count=800) for group in journal["groups"] if group["unit"] == "tsh_erp-green"]
-    journal["other_groups"] = [{"unit": "tsh_erp-green", "count": 12, "first_seen": "2026-11-29T18:15:40+00:00",
-                                "last_seen": "2026-11-29T18:14:02+00:00"}]
+    journal["groups"] = [dict(group, count=800, last_seen="2026-11-29T18:15:46+00:00")
+                         for group in journal["groups"] if group["unit"] == "tsh_erp-green"]
+    journal["other_groups"] = [{"unit": "tsh_erp-green", "count": 12, "first_seen": "2026-11-29T18:15:29+00:00",
+                                "last_seen": "2026-11-29T18:15:45+00:00"}]
     journal.update(exact=False, lines_read=612_000, error_count=812,
                    units={"tsh_erp-green": unit})
     return found
@@ -104,6 +108,13 @@ UPSTREAM_CHANGED = {
 CASES = {
     "healthy": lambda: (results(), context()),
     "journal_cut": lambda: (results(journal=journal_cut()), context()),
+    # A cut reading after an exact baseline and a cut one: every error count of the comparison and
+    # the trend that is a lower bound says so.
+    "journal_cut_compared": lambda: (results(journal=journal_cut()), context(
+        measured_at="2026-11-30T18:16:00Z",
+        history=[baseline_record(results(), context(measured_at="2026-11-28T18:16:00Z")),
+                 baseline_record(results(journal=journal_cut()), context())],
+        history_source={"store": "controller", "location": "reports/demo", "count": 2})),
     "live_colour_unknown": lambda: (results(journal={"skipped": True}), context(color="", upstream=UPSTREAM_BOTH_LIVE)),
     "include_changed_after_load": lambda: (results(), context(upstream=UPSTREAM_CHANGED)),
     "second_run": lambda: (results(), context(
@@ -183,17 +194,55 @@ def test_a_cut_journal_reading_shows_its_bound_next_to_each_count():
     record = baseline_record(found, ctx)
     bound = "612,000 lines, 61 % of the time since the start, were read in the 30 s limit"
     assert record["journal"] == {"exact": False, "lines_read": 612_000, "max_seconds": 30.0, "covered_pct": 61.0,
-                                 "read_until": "2026-11-29T18:14:02+00:00", "bound": bound}
+                                 "read_until": "2026-11-29T18:15:46+00:00", "bound": bound}
     errors = next(v for v in record["targets"][0]["verdicts"] if v["metric"] == "error_count")
     assert errors["actual"] == f"at least 812 ({bound})"
     assert errors["status"] == "pending" and errors["reason"].startswith("not met yet")  # 812 > 0, due later
     report = render("report.md.j2", record).splitlines()
     assert f"⚠️ **Errors since deploy:** at least 812 ({bound}); every count below is a lower bound." in report
     assert f"**Seen:** at least 800 time(s) since the unit started ({bound})" in report
-    assert ("**Seen:** at least 12 time(s), first 2026-11-29T18:15:40+00:00, last 2026-11-29T18:14:02+00:00 "
+    assert ("**Seen:** at least 12 time(s), first 2026-11-29T18:15:29+00:00, last 2026-11-29T18:15:45+00:00 "
             f"({bound}): the errors of its groups beyond those above, counted together.") in report
     written = yaml.safe_load(render("baseline.yml.j2", record))
     assert written["journal"]["exact"] is False and written["journal"]["covered_pct"] == 61.0
+
+
+def test_a_cut_reading_is_a_lower_bound_in_the_comparison_and_the_trend():
+    record = baseline_record(*CASES["journal_cut_compared"]())
+    bound = record["journal"]["bound"]
+    errors = next(row for row in record["comparison"]["rows"] if row["metric"] == "error_count")
+    assert (errors["previous_text"], errors["current_text"], errors["change_text"]) == (
+        f"at least 812 ({bound})", f"at least 812 ({bound})", "n/a: both are lower bounds")
+    trend = next(row for row in record["trend"] if row["metric"] == "error_count")
+    assert (trend["min_text"], trend["max_text"], trend["last_text"]) == ("2", f"at least 812 ({bound})",
+                                                                          f"at least 812 ({bound})")
+    report = render("report.md.j2", record).splitlines()
+    assert any(line.startswith(f"| Errors since deploy | at least 812 ({bound}) | at least 812 ({bound}) | "
+                               "n/a: both are lower bounds |") for line in report)
+
+
+def row_of(previous, current):
+    return {"metric": "error_count", "label": "Errors since deploy", "previous": previous, "current": current,
+            "delta_pct": round((current - previous) / previous * 100, 1), "judged": True,
+            "regression": current > previous, "note": ""}
+
+
+@pytest.mark.parametrize(("bounds", "previous", "current", "shown", "regression", "note"), [
+    ((None, None), 10, 40, ("10", "40", "300.0 %"), True, ""),
+    # now a lower bound: the true count is higher still: a regression stays one, no change says less
+    ((None, "read in part"), 10, 40, ("10", "at least 40 (read in part)", "at least 300.0 %"), True, ""),
+    ((None, "read in part"), 40, 10, ("40", "at least 10 (read in part)", "at least -75.0 %"), False,
+     "not known: the count now is a lower bound"),
+    # the previous one a lower bound: it may have been higher, so more now is no known regression
+    (("read in part", None), 10, 40, ("at least 10 (read in part)", "40", "at most 300.0 %"), False,
+     "not known: the previous baseline's count is a lower bound"),
+])
+def test_a_lower_bound_in_a_comparison_says_so_and_claims_no_unknown_regression(
+        bounds, previous, current, shown, regression, note):
+    from ansible.module_utils.baseline_record import shown_figures
+    rows, _ = shown_figures([row_of(previous, current)], [], list(bounds))
+    assert (rows[0]["previous_text"], rows[0]["current_text"], rows[0]["change_text"]) == shown
+    assert (rows[0]["regression"], rows[0]["note"]) == (regression, note)
 
 
 @pytest.mark.parametrize(("rule", "value", "status"), [
@@ -300,3 +349,70 @@ def test_an_unknown_last_load_is_said_with_its_reason():
     assert baseline_record(found, ctx)["upstream"]["note"] == (
         "whether the include /etc/nginx/tsh_erp-upstream.conf changed after nginx last loaded its configuration"
         " could not be told: no nginx master process runs")
+
+
+# A service on three app hosts: app-1 and app-2 measured by this run (app-1's journal read in part,
+# app-2's Redis refused), app-3's latest baseline read from its latest.yml (one the demo target's
+# history recorded, tests/fixtures/history); or on two, one without a baseline.
+def answered():
+    """http_probe's recorded result without its endpoint on a closed port: every endpoint answered."""
+    probe = recorded("http_probe")
+    return dict(probe, http_probe=[e for e in probe["http_probe"] if e["ok"]])
+
+
+NOW = "2026-11-29T19:02:00Z"  # after app-3's latest baseline
+REDIS_REFUSED = {"changed": False, "redis": {
+    "reachable": False, "error_kind": "refused",
+    "error": "unable to connect to Redis at 127.0.0.1:6379: Connection refused"}}
+
+
+def latest_of(host, recorded_name):
+    """A baseline the demo target's history recorded, as another host's latest.yml."""
+    text = (FIXTURES / "history" / recorded_name).read_text()
+    return f"reports/{host}/latest.yml", text.replace("host: h4-ops\n", f"host: {host}\n")
+
+
+def service_report(measured, latest, hosts):
+    """The one service's report of this run's records and other hosts' latest.yml, as the role's fleet.yml makes it."""
+    filters = FilterModule().filters()
+    heads = TrendFilters().filters()["dbl_parse_baselines"]([text for _, text in latest], [name for name, _ in latest])
+    fleet = filters["dbl_baseline_fleet"](hosts, measured, heads, "reports")
+    plays = {"environment": "demo", "service": "tsh_erp", "public_url": "https://erp.demo.test"}
+    [found] = filters["dbl_service_reports"](fleet, {host: {} for host in hosts}, plays, NOW).values()
+    return found
+
+
+SERVICE_CASES = {
+    "service_redis_down": lambda: service_report(
+        [baseline_record(results(http_public=answered(), journal=journal_cut()),
+                         context(host="app-1", measured_at=NOW)),
+         baseline_record(results(http_public=answered(), redis=REDIS_REFUSED), context(host="app-2", measured_at=NOW))],
+        [latest_of("app-3", "20261129T185917Z.yml")], ["app-1", "app-2", "app-3"]),
+    "service_host_missing": lambda: service_report(
+        [baseline_record(results(http_public=answered()), context(host="app-1", measured_at=NOW))], [],
+        ["app-1", "app-2"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SERVICE_CASES))
+def test_service_report_matches_golden_and_its_yaml_holds_the_same(case):
+    found = SERVICE_CASES[case]()
+    check_golden(f"{case}.md", render("service.md.j2", baseline_service_report=found, baseline_report_dir="reports"))
+    assert yaml.safe_load(render("service.yml.j2", baseline_service_report=found)) == found
+
+
+def test_the_service_report_names_the_host_at_fault_and_leaves_its_unmeasured_figures_out():
+    found = SERVICE_CASES["service_redis_down"]()
+    assert found["verdict"]["summary"] == (
+        "critical: app-2 — Redis: unable to connect to Redis at 127.0.0.1:6379: Connection refused")
+    report = render("service.md.j2", baseline_service_report=found, baseline_report_dir="reports").splitlines()
+    assert ("**Verdict:** ❌ critical: app-2 — Redis: unable to connect to Redis at 127.0.0.1:6379:"
+            " Connection refused") in report
+    memory = next(line for line in report if line.startswith("| Redis memory |"))
+    assert memory.endswith("| 2 of 3 hosts; not measured on app-2 |")
+    # app-1's count is a lower bound (its journal was read in part): the service's is one too, said next to it.
+    errors = next(line for line in report if line.startswith("| Errors since deploy |"))
+    assert errors == ("| Errors since deploy | sum at least 815, max at least 812 (app-1); a lower bound (app-1: "
+                      "612,000 lines, 61 % of the time since the start, were read in the 30 s limit) | 3 of 3 hosts |")
+    missing = SERVICE_CASES["service_host_missing"]()
+    assert missing["verdict"]["summary"] == "failed: app-2 — no baseline in reports"

@@ -314,13 +314,3 @@ def test_return_documents_the_result_recorded_on_the_demo_target():
     returned = doc_of(systemd_unit_facts, "RETURN")
     assert set(recorded) - {"changed"} == set(returned)
     check_against_return(recorded["systemd_units"], returned["systemd_units"], "systemd_units")
-
-
-def test_documented_options_are_the_argument_spec():
-    options = doc_of(systemd_unit_facts, "DOCUMENTATION")["options"]
-    spec = systemd_unit_facts.get_argument_spec()
-    assert set(options) == set(spec)
-    for name, option in options.items():
-        assert option["type"] == spec[name]["type"], name
-        assert option.get("default") == spec[name].get("default"), name
-        assert option.get("elements") == spec[name].get("elements"), name

@@ -65,7 +65,8 @@ def test_history_reads_what_a_whole_parse_reads():
         whole = yaml.safe_load(path.read_text())
         assert head == {"host": whole["host"], "environment": whole["environment"], "service": whole["service"],
                         "color": whole["color"], "measured_at": whole["measured_at"],
-                        "verdict": whole["verdict"]["status"], "summary": whole["summary"]}
+                        "verdict": whole["verdict"]["status"], "reasons": whole["verdict"].get("reasons"),
+                        "summary": whole["summary"], "journal": {"bound": (whole.get("journal") or {}).get("bound")}}
 
 
 def test_history_reads_a_file_of_another_layout_whole():

@@ -8,10 +8,10 @@ systemctl's ActiveEnterTimestamp, to the microsecond), `redis-cli --scan --patte
 pattern and `redis-cli DBSIZE`, and prints
 one JSON object: lines, error events, error events by header (the line that names the error, its
 numbers masked), keys per pattern, keys in all. An error event is a line matching ERROR or
-CRITICAL (the header; a traceback's other lines never match), a line of priority err or worse,
-or a traceback that neither such a line nor a chained traceback's "The above exception..."
-announced. No code of the project is
-used: this is the independent reading.
+CRITICAL or of priority err or worse (the header; a traceback's other lines never match), or a
+traceback that the line of the same process just before it did not announce, being neither such
+a line nor a chained traceback's "The above exception..." (how long before does not matter here). No code of the project is used: this is the independent
+reading.
 """
 
 import collections
@@ -24,9 +24,9 @@ ERROR = re.compile(r"ERROR|CRITICAL")
 ERROR_PRIORITIES = ("0", "1", "2", "3")  # emerg to err, journal_errors' default priorities
 TRACEBACK = "Traceback (most recent call last):"
 # What Python prints before the next traceback of a chain (journald drops the blank lines around it).
-SPLIT_US = 10_000  # journal_errors joins a traceback to the line before it up to 10 ms after it
 CHAINED = ("The above exception was the direct cause of the following exception:",
            "During handling of the above exception, another exception occurred:")
+READ_TOGETHER_US = 10_000  # journald's same read, or its next one
 
 
 def header_key(line: str) -> str:
@@ -34,22 +34,26 @@ def header_key(line: str) -> str:
 
 
 def count_errors(entries) -> dict:
-    """Lines, error events and events by header of (realtime_us, message, priority) triples, oldest
-    first; and
-    `split`: logged exceptions whose traceback journald stored more than SPLIT_US after the line
-    that announced it (when busy), which journal_errors counts as two errors, as its notes say."""
-    lines, events, split, headers = 0, 0, 0, collections.Counter()
-    previous, previous_us = "", 0
-    for realtime_us, line, priority in entries:
+    """Lines, error events and events by header of (realtime_us, pid, message, priority) entries,
+    oldest first; and, for the record, `stored_apart`: the tracebacks journald stored more than 10 ms
+    after the error line that announced them (a busy journald), and the longest such gap in ms."""
+    lines, events, headers = 0, 0, collections.Counter()
+    stored_apart, longest_us = 0, 0
+    previous = {}  # by PID: (whether it was an error line, its message, its time)
+    for realtime_us, pid, line, priority in entries:
         lines += 1
-        announced = ERROR.search(previous) or previous in CHAINED
-        if ERROR.search(line) or priority in ERROR_PRIORITIES or (line.startswith(TRACEBACK) and not announced):
+        is_error = bool(ERROR.search(line)) or priority in ERROR_PRIORITIES
+        before_error, before, before_us = previous.get(pid, (False, "", 0))
+        if line.startswith(TRACEBACK) and (before_error or before in CHAINED):
+            if before_error and realtime_us - before_us > READ_TOGETHER_US:
+                stored_apart += 1
+                longest_us = max(longest_us, realtime_us - before_us)
+        elif is_error or line.startswith(TRACEBACK):
             events += 1
             headers[header_key(line)] += 1
-        elif line.startswith(TRACEBACK) and ERROR.search(previous) and realtime_us - previous_us > SPLIT_US:
-            split += 1
-        previous, previous_us = line, realtime_us
-    return {"lines": lines, "error_events": events, "split": split, "by_header": dict(headers)}
+        previous[pid] = (is_error, line, realtime_us)
+    return {"lines": lines, "error_events": events, "by_header": dict(headers),
+            "stored_apart": stored_apart, "longest_apart_ms": round(longest_us / 1000, 1)}
 
 
 def journal_counts(unit: str) -> dict:
@@ -57,10 +61,10 @@ def journal_counts(unit: str) -> dict:
                               unit], capture_output=True, text=True, check=True).stdout.strip()
     since = started.split(" ", 1)[1]  # without the weekday
     with subprocess.Popen(["journalctl", "-u", unit, "--since", since, "-o", "json",
-                           "--output-fields", "MESSAGE,PRIORITY", "--no-pager"],
+                           "--output-fields", "MESSAGE,PRIORITY,_PID", "--no-pager"],
                           stdout=subprocess.PIPE, text=True, errors="replace") as journal:
-        entries = ((int(entry["__REALTIME_TIMESTAMP"]), message_text(entry.get("MESSAGE")), entry.get("PRIORITY"))
-                   for entry in map(json.loads, journal.stdout))
+        entries = ((int(entry["__REALTIME_TIMESTAMP"]), entry.get("_PID"), message_text(entry.get("MESSAGE")),
+                    entry.get("PRIORITY")) for entry in map(json.loads, journal.stdout))
         return {"since": since, **count_errors(entries)}
 
 
