@@ -178,7 +178,9 @@ def test_scheduled_jobs_on_fresh_copies_compare_with_the_host_history_and_draw_i
         second_stats["measured_at"].replace("-", "").replace(":", ""))))
     assert [line.split()[0] for line in listing.splitlines()] == ["755", "644", "644"]
     kept = yaml.safe_load(on_target("cat", listing.splitlines()[-1].split()[1]))
-    assert set(kept) == {"host", "environment", "service", "color", "measured_at", "summary", "verdict"}
+    assert set(kept) == {"host", "environment", "service", "color", "measured_at", "summary", "verdict", "journal"}
+    # Of the journal, how it was read (whether its error count is a lower bound), never its lines.
+    assert set(kept["journal"]) == {"exact", "lines_read", "max_seconds", "covered_pct", "read_until", "bound"}
     assert kept["summary"] == second_stats["summary"]
 
     # Check mode measures and writes nothing, on the host or in the project.
