@@ -39,12 +39,13 @@ def tool(name: str) -> str:
     return str(path) if path.exists() else name
 
 
-def ansible_env(home: Path, task_times: Path | None = None) -> dict:
+def ansible_env(home: Path, task_times: Path | None = None, project: Path = PROJECT) -> dict:
     """Environment for an Ansible run with the project's configuration and its state kept in `home`.
 
-    With `task_times`, the task_times callback records each task's start and end there.
+    With `task_times`, the task_times callback records each task's start and end there. `project`
+    is another copy of the project whose configuration to use (bench/fleet_cost.py --compare).
     """
-    env = dict(os.environ, ANSIBLE_CONFIG=str(PROJECT / "ansible.cfg"), ANSIBLE_HOME=str(home),
+    env = dict(os.environ, ANSIBLE_CONFIG=str(project / "ansible.cfg"), ANSIBLE_HOME=str(home),
                ANSIBLE_NOCOLOR="1")
     if task_times is not None:
         env.update(ANSIBLE_CALLBACK_PLUGINS=str(CALLBACK_PLUGINS), ANSIBLE_CALLBACKS_ENABLED="task_times",
@@ -206,7 +207,8 @@ class DemoTargets:
         self.inventory = self._workdir / "inventory"
         self._env = dict(os.environ, CONTAINERS_CONF=str(PROJECT / "testbed" / "containers.conf"),
                          DEMO_STATE_DIR=str(self._workdir / "state"))
-        self._image = f"localhost/deploy-baseline-bench-{os.getpid()}"
+        # Named after the containers (DEMO_CONTAINER_PREFIX), so that two work trees' images stay apart.
+        self._image = f"localhost/{CONTAINER_PREFIX}bench-{os.getpid()}"
         self._stack = contextlib.ExitStack()
 
     def __enter__(self) -> "DemoTargets":

@@ -14,9 +14,14 @@ host's SSH connection is open, then rounds alternating which goes first); the fi
 ratio of the medians, the spread that of the rounds. Every gather run records its tasks' times
 and controller CPU (the task_times callback), so the script also prints how each task's span
 grows with the fleet and where the controller's CPU per host goes. With --with-baseline, a full
-baseline.yml run joins the rounds. It prints figures; it asserts nothing.
+baseline.yml run joins the rounds. With --compare DIR, the gather part and the ping of another
+copy of the project, with its configuration (another branch's work tree: `git worktree add
+/tmp/main main`, or a copy with another ansible.cfg), join the rounds too, so that a change is
+measured against the code before it in the same machine state. It prints figures; it asserts
+nothing.
 
     .venv/bin/python bench/fleet_cost.py [--sizes 1 5 20 100] [--targets 5] [--runs 3] [--with-baseline]
+        [--compare DIR]
 
 The targets (testbed/target up bench-c1 ... bench-c5, configured once by playbooks/demo_target.yml
 and cloned) need about 100 MB of memory each; they are removed at the end, also after an error or
@@ -81,21 +86,21 @@ class Bench:
         self.inventory, self.work = inventory, work
         self.count = 0
 
-    def gather(self, limit: str) -> tuple[Timing, dict]:
+    def gather(self, limit: str, project: Path = PROJECT) -> tuple[Timing, dict]:
         self.count += 1
         times = self.work / f"tasks-{self.count}.json"
-        timing = timed([tool("ansible-playbook"), str(PROJECT / "bench" / "gather_only.yml"), "-i",
+        timing = timed([tool("ansible-playbook"), str(project / "bench" / "gather_only.yml"), "-i",
                         str(self.inventory), "--limit", limit],
-                       env=ansible_env(self.work / "ansible-home", times), log=self.work / "gather.log")
+                       env=ansible_env(self.work / "ansible-home", times, project), log=self.work / "gather.log")
         if ignored_failures(self.work / "gather.log"):
             raise SystemExit(f"a gather task failed on the targets (--limit {limit}):\n"
                              + (self.work / "gather.log").read_text()[-3000:])
         return timing, json.loads(times.read_text())
 
-    def ping(self, limit: str) -> Timing:
+    def ping(self, limit: str, project: Path = PROJECT) -> Timing:
         return timed([tool("ansible"), "all", "-i", str(self.inventory), "--limit", limit,
                       "-m", "ansible.builtin.ping"],
-                     env=ansible_env(self.work / "ansible-home"), log=self.work / "ping.log")
+                     env=ansible_env(self.work / "ansible-home", project=project), log=self.work / "ping.log")
 
     def baseline(self, limit: str) -> Timing:
         return timed([tool("ansible-playbook"), str(PROJECT / "baseline.yml"), "-i", str(self.inventory),
@@ -113,15 +118,16 @@ def task_spans(times: dict) -> dict[str, float]:
     return spans
 
 
-def task_cpu(times: dict) -> dict[str, float]:
+def task_cpu(times: dict, keys: tuple[str, ...] = ("cpu_self", "cpu_children")) -> dict[str, float]:
     """Each task's controller CPU seconds (the playbook process's and its reaped workers' and ssh
-    clients'), from its start to the next task's; "(between tasks, end)" is the rest of the run."""
+    clients'), from its start to the next task's; "(between tasks, end)" is the rest of the run.
+    With keys=("cpu_self",), the playbook process's own share."""
     marks = [("(between tasks, end)", times["playbook_cpu"])]
     marks += [(task["name"].split(" : ", 1)[-1], task) for task in times["tasks"]]
     marks.append(("(between tasks, end)", times["end_cpu"]))
     cpu = {}
     for (name, start), (_, end) in itertools.pairwise(marks):
-        spent = sum(end[key] - start[key] for key in ("cpu_self", "cpu_children"))
+        spent = sum(end[key] - start[key] for key in keys)
         cpu[name] = cpu.get(name, 0.0) + spent
     return cpu
 
@@ -134,11 +140,18 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="kept rounds at each size")
     parser.add_argument("--with-baseline", action="store_true", help="also time full baseline.yml runs")
     parser.add_argument("--rows", help="write the table's rows there (JSON), for bench/run")
+    parser.add_argument("--compare", type=Path, metavar="DIR",
+                        help="also time the gather part and the ping of the project's copy in DIR, with its"
+                             " ansible.cfg (its '@compare' rows)")
     args = parser.parse_args()
+    gathers = ["gather"] + (["gather@compare"] if args.compare else [])
+    reference = {"gather": "ping", "gather@compare": "ping@compare"}  # each gather's ping, of its configuration
 
     names = [f"bench-{number}" for number in range(1, max(args.sizes) + 1)]
     containers = [f"bench-c{number}" for number in range(1, min(args.targets, len(names)) + 1)]
-    figures, cpu, spans, task_cpus, ratios, cpu_ratios = {}, {}, {}, {}, {}, {}
+    figures, cpu, spans = {}, {}, {name: {} for name in gathers}
+    task_cpus, task_own_cpus = {name: {} for name in gathers}, {name: {} for name in gathers}
+    ratios, cpu_ratios = {name: {} for name in gathers}, {name: {} for name in gathers}
     with DemoTargets(containers, parallel=len(containers)) as targets, \
             tempfile.TemporaryDirectory(prefix="bench-fleet-") as work:
         alias_inventory(targets.inventory, names, Path(work) / "inventory")
@@ -147,6 +160,9 @@ def main() -> None:
             limit = ",".join(names[:size])
             variants = {"gather": lambda limit=limit: bench.gather(limit),
                         "ping": lambda limit=limit: bench.ping(limit)}
+            if args.compare:
+                variants["gather@compare"] = lambda limit=limit: bench.gather(limit, args.compare.resolve())
+                variants["ping@compare"] = lambda limit=limit: bench.ping(limit, args.compare.resolve())
             if args.with_baseline:
                 variants["baseline"] = lambda limit=limit: bench.baseline(limit)
             started = time.monotonic()
@@ -158,22 +174,29 @@ def main() -> None:
                       f"{timing.cpu_s:>6.2f} s controller CPU", flush=True)
 
             # A ping first opens every host's SSH connection; both then run on open connections.
-            results = interleaved(variants, args.runs, warmup=["ping"], report=show)
+            results = interleaved(variants, args.runs, warmup=["ping"] + (["ping@compare"] if args.compare else []),
+                                  report=show)
             timings = {name: [r[0] if isinstance(r, tuple) else r for r in runs] for name, runs in results.items()}
-            # The spread: gather / ping of each round (its two runs side by side).
-            ratios[size] = [g.wall_s / p.wall_s for g, p in zip(timings["gather"], timings["ping"], strict=True)]
-            cpu_ratios[size] = [g.cpu_s / p.cpu_s for g, p in zip(timings["gather"], timings["ping"], strict=True)]
             figures[size] = {name: median(t.wall_s for t in runs) for name, runs in timings.items()}
             cpu[size] = {name: median(t.cpu_s for t in runs) for name, runs in timings.items()}
-            per_run = [task_spans(times) for _, times in results["gather"]]
-            spans[size] = {task: median(run.get(task, 0.0) for run in per_run) for task in per_run[0]}
-            per_run = [task_cpu(times) for _, times in results["gather"]]
-            task_cpus[size] = {task: median(run.get(task, 0.0) for run in per_run) for task in per_run[0]}
-            ratio = figures[size]["gather"] / figures[size]["ping"]
-            print(f"  medians: gather {figures[size]['gather']:.2f} s, ping {figures[size]['ping']:.2f} s, "
-                  f"ratio {ratio:.2f} (rounds {spread(ratios[size])}); controller CPU "
-                  f"{cpu[size]['gather'] / cpu[size]['ping']:.2f}x ping's (rounds {spread(cpu_ratios[size])})"
-                  f"  [{time.monotonic() - started:.0f} s]")
+            for name in gathers:
+                # The spread: gather / ping of each round (its runs side by side).
+                ping = reference[name]
+                pairs = list(zip(timings[name], timings[ping], strict=True))
+                ratios[name][size] = [g.wall_s / p.wall_s for g, p in pairs]
+                cpu_ratios[name][size] = [g.cpu_s / p.cpu_s for g, p in pairs]
+                per_run = [task_spans(times) for _, times in results[name]]
+                spans[name][size] = {task: median(run.get(task, 0.0) for run in per_run) for task in per_run[0]}
+                per_run = [task_cpu(times) for _, times in results[name]]
+                task_cpus[name][size] = {task: median(run.get(task, 0.0) for run in per_run) for task in per_run[0]}
+                per_run = [task_cpu(times, ("cpu_self",)) for _, times in results[name]]
+                task_own_cpus[name][size] = {task: median(run.get(task, 0.0) for run in per_run)
+                                             for task in per_run[0]}
+                print(f"  medians: {name} {figures[size][name]:.2f} s, {ping} {figures[size][ping]:.2f} s, "
+                      f"ratio {figures[size][name] / figures[size][ping]:.2f} "
+                      f"(rounds {spread(ratios[name][size])}); controller CPU "
+                      f"{cpu[size][name] / cpu[size][ping]:.2f}x {ping}'s (rounds {spread(cpu_ratios[name][size])})")
+            print(f"  [{time.monotonic() - started:.0f} s]")
 
     sizes = args.sizes
     print("\nMedian seconds by fleet size (and against 1 host)")
@@ -181,28 +204,35 @@ def main() -> None:
     for what in figures[sizes[0]]:
         first = figures[sizes[0]][what]
         print(f"{what:<44}" + "".join(f"{figures[s][what]:>7.2f} ({figures[s][what] / first:>3.1f}x)" for s in sizes))
-    print(f"{'gather / ping':<44}" + "".join(f"{figures[s]['gather'] / figures[s]['ping']:>13.2f}x" for s in sizes))
+    for name in gathers:
+        ping = reference[name]
+        print(f"{name + ' / ' + ping:<44}" + "".join(f"{figures[s][name] / figures[s][ping]:>13.2f}x" for s in sizes))
     print("Controller CPU seconds (ansible's processes, its local modules, ssh clients; the targets' CPU apart)")
     for what in cpu[sizes[0]]:
         print(f"{what:<44}" + "".join(f"{cpu[s][what]:>14.2f}" for s in sizes))
     for size in sizes:
-        print(f"per host at {size}: gather {cpu[size]['gather'] / size:.3f} s, "
-              f"ping {cpu[size]['ping'] / size:.3f} s of controller CPU")
+        print(f"per host at {size}: " + ", ".join(f"{name} {cpu[size][name] / size:.3f} s" for name in cpu[size])
+              + " of controller CPU")
     print("(the targets share this machine's cores, so their modules' CPU adds to the wall time)")
-    print("\nEach gather task's span, from its start to its last host's end (median seconds)")
-    for task in spans[sizes[0]]:
-        print(f"{task[:44]:<44}" + "".join(f"{spans[s].get(task, 0.0):>14.2f}" for s in sizes))
+    for name in gathers:
+        print(f"\nEach task's span in {name}, from its start to its last host's end (median seconds)")
+        for task in spans[name][sizes[0]]:
+            print(f"{task[:44]:<44}" + "".join(f"{spans[name][s].get(task, 0.0):>14.2f}" for s in sizes))
 
-    print("\nEach gather task's controller CPU per host (median ms; the playbook process and its workers)")
-    for task in task_cpus[sizes[0]]:
-        print(f"{task[:44]:<44}" + "".join(f"{task_cpus[s].get(task, 0.0) / s * 1000:>14.0f}" for s in sizes))
-    print(f"{'ping: all of it':<44}" + "".join(f"{cpu[s]['ping'] / s * 1000:>14.0f}" for s in sizes))
+        print(f"\nEach task's controller CPU per host in {name} (median ms; the playbook process and its workers;"
+              " in brackets the playbook process's own)")
+        for task in task_cpus[name][sizes[0]]:
+            per_host = [(task_cpus[name][s].get(task, 0.0) / s, task_own_cpus[name][s].get(task, 0.0) / s)
+                        for s in sizes]
+            print(f"{task[:44]:<44}" + "".join(f"{every * 1000:>8.0f} ({own * 1000:>3.0f})" for every, own in per_host))
+        ping = reference[name]
+        print(f"{ping + ': all of it':<44}" + "".join(f"{cpu[s][ping] / s * 1000:>14.0f}" for s in sizes))
 
     rows = []
     for size in sizes:
         gather, ping = figures[size]["gather"], figures[size]["ping"]
         goal = size >= GOAL_SIZE
-        rows.append(Row(f"fleet of {size}: gather part / ansible all -m ping (rounds {spread(ratios[size])})",
+        rows.append(Row(f"fleet of {size}: gather part / ansible all -m ping (rounds {spread(ratios['gather'][size])})",
                         f"{gather:.2f} s", f"{ping:.2f} s", f"{gather / ping:.2f}x",
                         f"<= {GOAL_RATIO:g}x" if goal else "-", verdict(gather / ping <= GOAL_RATIO if goal else None)))
 
@@ -213,7 +243,8 @@ def main() -> None:
                     growth("ping"), "-", "-", verdict(None)))
     for size in (s for s in sizes if s >= GOAL_SIZE):
         gather, ping = cpu[size]["gather"] / size, cpu[size]["ping"] / size
-        rows.append(Row(f"fleet of {size}: controller CPU per host, gather / ping (rounds {spread(cpu_ratios[size])})",
+        rows.append(Row(f"fleet of {size}: controller CPU per host, gather / ping "
+                        f"(rounds {spread(cpu_ratios['gather'][size])})",
                         f"{gather:.3f} s", f"{ping:.3f} s", f"{gather / ping:.2f}x", f"<= {GOAL_RATIO:g}x",
                         verdict(gather / ping <= GOAL_RATIO)))
     if args.with_baseline:

@@ -16,6 +16,8 @@ description:
     then measures the units of every colour, the live unit's journal errors since its start,
     Redis, PostgreSQL and the live colour's app on its local port, and reads the last blue/green
     switch recorded on the host (O(switch_file)).
+  - With O(public_probe), the task also probes the public URL from the controller, in its own
+    process there (the module's action plugin), so the whole baseline of a host is one task.
   - Each part's result is shaped exactly as the registered result of the module that reads it
     alone. A part that fails has C(failed=true) and the C(msg) that module would give, and the
     other parts still run; a part not run has C(skipped=true).
@@ -129,6 +131,21 @@ options:
         description: The O(http_probe#module:timeout_s).
         type: float
         default: 10.0
+  public_probe:
+    description:
+      - Probe the public URL from the controller (what users see, through the load balancer and
+        TLS), as M(http_probe) does, with its options (O(http_probe#module:endpoints),
+        O(http_probe#module:resolve), O(http_probe#module:validate_certs), ...); the result is
+        RV(http_public).
+      - Never sent to the host. The module's action plugin probes in the task's own process on the
+        controller, after the host was measured; a host that cannot be reached is unreachable
+        before anything is probed.
+      - The hosts of one task that give the same options share one probe, done by the first of them
+        while the others wait for its result. So each URL and its TLS handshake are probed cold once
+        per run, not once per host at once (when the hosts of one service would warm up and load it
+        for each other).
+      - Not set, nothing is probed from the controller (RV(http_public) is absent).
+    type: dict
   history:
     description:
       - Also read the baselines kept on the host (see M(baseline_history)), in the same run.
@@ -153,7 +170,8 @@ attributes:
     details: The module only reads; it runs the same in check mode.
 notes:
   - Option errors in O(redis), O(postgres) or O(probe) fail the whole run, as they would fail
-    the separate module's task; a fault met while reading fails only its part.
+    the separate module's task; a fault met while reading fails only its part, as do option errors
+    in O(public_probe).
 seealso:
   - module: systemd_unit_facts
   - module: journal_errors
@@ -393,7 +411,7 @@ http_local:
   type: dict
   sample: {"http_probe": [{"name": "Health", "url": "http://127.0.0.1:8002/health", "ok": true}]}
   contains:
-    http_probe:
+    http_probe: &probe_results
       description: The probe's results (see M(http_probe)'s RETURN); absent when the part failed or was skipped.
       returned: success
       type: list
@@ -402,6 +420,16 @@ http_local:
     failed: *part_failed
     msg: *part_msg
     skipped: *part_skipped
+    warnings: *part_warnings
+http_public:
+  description: The public URL probed from the controller (O(public_probe)), as M(http_probe) registers it.
+  returned: when O(public_probe) is set
+  type: dict
+  sample: {"http_probe": [{"name": "Health", "url": "https://erp.example.com/health", "ok": true}]}
+  contains:
+    http_probe: *probe_results
+    failed: *part_failed
+    msg: *part_msg
     warnings: *part_warnings
 history:
   description: The baselines kept on the host, as M(baseline_history) returns them when it only reads.
@@ -485,6 +513,8 @@ def get_argument_spec() -> dict:
             warm_samples=probe["warm_samples"],
             timeout_s=dict(probe["timeout_s"], aliases=[]),
         )),
+        # Checked against http_probe's options by the action plugin, which probes it (run_part).
+        public_probe=dict(type="dict"),
         history=dict(type="dict", options=history_argument_spec()),
         timeout=systemd_argument_spec()["timeout"],
     )

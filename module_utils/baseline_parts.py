@@ -4,8 +4,8 @@ A read_* function (or probe_endpoints) takes a Part in place of the AnsibleModul
 part's own params and warnings, and turns the part's fail_json into PartFailed, so that one part's
 failure ends that part only. The baseline_facts module runs several fact modules' readings in one
 module run, each as a Part of the real module, whose commands it runs through that module; the
-http_probe action plugin runs the probe in the controller's process as a Part of no module. Only
-the standard library and module_utils are used.
+http_probe and baseline_facts action plugins run the probe in the controller's process as a Part of
+no module. Only the standard library and module_utils are used.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import traceback
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.common.parameters import remove_values
 from ansible.module_utils.common.process import get_bin_path
 
 # The folder psql runs in as another user: one every user may enter, so nothing is read or
@@ -84,24 +85,30 @@ class Part:
         return self._module.run_command(args, **kwargs)
 
 
-def validated(spec: dict, params: dict) -> dict:
-    """params checked against the argument spec of the module that reads a part, defaults added."""
+def validated(spec: dict, params: dict, no_log_values: set[str]) -> dict:
+    """params checked against the argument spec of the module that reads a part, defaults added;
+    the values of the spec's no_log options are added to no_log_values."""
     result = ArgumentSpecValidator(spec).validate(params)
     if result.error_messages:
         raise PartFailed({"msg": result.errors.msg})
+    no_log_values.update(result._no_log_values)
     return result.validated_parameters
 
 
-def run_part(module, read, key: str, params: dict, spec: dict | None = None, run_as: str | None = None) -> dict:
+def run_part(module, read, key: str, params: dict, spec: dict | None = None, run_as: str | None = None,
+             check_mode: bool = False) -> dict:
     """One part's result, shaped as the registered result of the module that reads it alone:
     {key: facts}, or {failed: true, msg: ...}; with the part's warnings, if any.
 
-    With spec, params are first checked against it and completed with its defaults.
+    With spec, params are first checked against it and completed with its defaults. Of no module
+    (module None: an action plugin's process), the part runs in check_mode, and its result comes
+    without the secrets it saw (the spec's no_log options, the headers it hid), as a module's
+    exit_json would give it.
     """
-    part = Part(module, params, run_as)
+    part = Part(module, params, run_as, check_mode)
     try:
         if spec is not None:
-            part.params = validated(spec, params)
+            part.params = validated(spec, params, part.no_log_values)
         result = {key: read(part)}
     except PartFailed as failure:
         result = dict(failure.result, failed=True)
@@ -110,7 +117,7 @@ def run_part(module, read, key: str, params: dict, spec: dict | None = None, run
                   "exception": traceback.format_exc()}
     if part.warnings:
         result["warnings"] = part.warnings
-    return result
+    return result if module is not None else remove_values(result, part.no_log_values)
 
 
 def postgres_run_as(run_as: str | None, user: str, is_root: bool) -> str:

@@ -44,14 +44,21 @@ def ansible_playbook(cwd, *args, env=None):
     return done.returncode, done.stdout + done.stderr
 
 
-def run_playbook(tmp_path, tasks, *args, env=None):
-    """Run tasks in a play on localhost with the project's configuration; (exit status, output)."""
+def run_playbook(tmp_path, tasks, *args, env=None, hosts=None):
+    """Run tasks in a play on localhost with the project's configuration; (exit status, output).
+
+    With hosts ({name: variables}), on those hosts instead, each over a local connection.
+    """
     import yaml
 
+    inventory = "localhost,"
+    if hosts is not None:
+        inventory = str(tmp_path / "hosts.yml")
+        Path(inventory).write_text(yaml.safe_dump({"all": {"hosts": hosts}}))
     playbook = tmp_path / "play.yml"
-    playbook.write_text(yaml.safe_dump([{"name": "Test", "hosts": "localhost", "gather_facts": False,
+    playbook.write_text(yaml.safe_dump([{"name": "Test", "hosts": "all", "gather_facts": False,
                                          "tasks": tasks}]))
-    return ansible_playbook(tmp_path, "-i", "localhost,", "-c", "local", str(playbook), *args, env=env)
+    return ansible_playbook(tmp_path, "-i", inventory, "-c", "local", str(playbook), *args, env=env)
 
 
 # Local HTTP and HTTPS servers shared by the probe and load tests (tests/unit/local_http.py).

@@ -7,10 +7,15 @@ every process of the machine, so the benchmark can place them against its own re
 Each task also records the controller's CPU seconds when it starts: the playbook process's own
 (`cpu_self`: the strategy, templating the task's variables per host) and its reaped children's
 (`cpu_children`: the workers forked per host and task, the ssh clients they wait for), so that
-the difference to the next task's is that task's controller CPU.
+the difference to the next task's is that task's controller CPU. A child's CPU counts once it is
+reaped, and Ansible reaps a worker that has ended only when it looks for a free one for the next
+host: with no more hosts than forks, a task's workers would count in the next task's CPU (and
+the last task's at the end). So the finished workers are reaped first, at each task's start and
+at the end.
 """
 
 import json
+import multiprocessing
 import os
 import resource
 import time
@@ -27,6 +32,10 @@ description:
 
 
 def cpu_seconds() -> dict[str, float]:
+    """The CPU seconds so far, after reaping the workers of the task that ended (they have sent their
+    results, and end within moments; none of the next task has started yet)."""
+    for worker in multiprocessing.active_children():
+        worker.join(5)
     own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return {"cpu_self": own.ru_utime + own.ru_stime, "cpu_children": children.ru_utime + children.ru_stime}
 
@@ -48,8 +57,10 @@ class CallbackModule(CallbackBase):
         self._playbook_cpu = cpu_seconds()
 
     def v2_playbook_on_task_start(self, task, is_conditional):
-        self._tasks[task._uuid] = {"name": task.get_name(), "action": task.action, "start": time.monotonic(),
-                                   **cpu_seconds(), "hosts": {}}
+        # Once per task: Ansible starts a meta task once for each host, in its own process.
+        if task._uuid not in self._tasks:
+            self._tasks[task._uuid] = {"name": task.get_name(), "action": task.action, "start": time.monotonic(),
+                                       **cpu_seconds(), "hosts": {}}
 
     v2_playbook_on_handler_task_start = v2_playbook_on_task_start
 

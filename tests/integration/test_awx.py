@@ -35,7 +35,8 @@ def test_the_execution_environment_pins_what_the_venv_pins():
 def test_ansible_cfg_paths_exist_relative_to_the_project():
     cfg = configparser.ConfigParser()
     cfg.read(PROJECT / "ansible.cfg")
-    for key in ("library", "module_utils", "action_plugins", "filter_plugins", "doc_fragment_plugins", "roles_path"):
+    for key in ("library", "module_utils", "action_plugins", "filter_plugins", "doc_fragment_plugins",
+                "strategy_plugins", "roles_path"):
         assert (PROJECT / cfg["defaults"][key]).is_dir(), key
 
 
@@ -177,7 +178,9 @@ def test_scheduled_jobs_on_fresh_copies_compare_with_the_host_history_and_draw_i
         second_stats["measured_at"].replace("-", "").replace(":", ""))))
     assert [line.split()[0] for line in listing.splitlines()] == ["755", "644", "644"]
     kept = yaml.safe_load(on_target("cat", listing.splitlines()[-1].split()[1]))
-    assert set(kept) == {"host", "environment", "service", "color", "measured_at", "summary", "verdict"}
+    assert set(kept) == {"host", "environment", "service", "color", "measured_at", "summary", "verdict", "journal"}
+    # Of the journal, how it was read (whether its error count is a lower bound), never its lines.
+    assert set(kept["journal"]) == {"exact", "lines_read", "max_seconds", "covered_pct", "read_until", "bound"}
     assert kept["summary"] == second_stats["summary"]
 
     # Check mode measures and writes nothing, on the host or in the project.

@@ -80,6 +80,8 @@ class LocalServer(ThreadingHTTPServer):
     def __init__(self, context: ssl.SSLContext | None = None):
         self.context = context
         self.sni_names: list[str | None] = []
+        self.connections = 0  # accepted so far (a probe's cold request opens one, its warm ones reuse it)
+        self._counting = threading.Lock()
         if context is not None:
             context.sni_callback = lambda _sock, name, _ctx: self.sni_names.append(name)
         super().__init__(("127.0.0.1", 0), Handler)
@@ -88,6 +90,8 @@ class LocalServer(ThreadingHTTPServer):
         self.thread.start()
 
     def finish_request(self, request, client_address):
+        with self._counting:
+            self.connections += 1
         if self.context is not None:
             try:
                 request = self.context.wrap_socket(request, server_side=True)

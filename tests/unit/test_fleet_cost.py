@@ -40,3 +40,12 @@ def test_each_task_gets_the_controller_cpu_until_the_next_one():
     assert cpu["Measure"] == pytest.approx(3.5)
     assert cpu["Probe"] == pytest.approx(1.5)
     assert cpu["(between tasks, end)"] == pytest.approx(0.5)
+
+
+def test_the_playbook_process_s_own_share_of_each_task():
+    times = {"playbook_cpu": {"cpu_self": 1.0, "cpu_children": 0.0},
+             "tasks": [{"name": "baseline : Measure", "cpu_self": 1.5, "cpu_children": 0.0},
+                       {"name": "baseline : Probe", "cpu_self": 2.0, "cpu_children": 3.0}],
+             "end_cpu": {"cpu_self": 2.5, "cpu_children": 4.0}}
+    own = fleet_cost.task_cpu(times, ("cpu_self",))
+    assert own == pytest.approx({"(between tasks, end)": 0.5, "Measure": 0.5, "Probe": 0.5})
