@@ -3,16 +3,22 @@ groups as the journalctl stream's reading (join_tracebacks + ErrorTally), on the
 tests/fixtures/journal, with a stand-in of SdJournal over their entries; and SdJournal itself on
 the controller's own journal when libsystemd is there."""
 
+import ctypes
+import ctypes.util
 import io
+import mmap
 import re
 
 import pytest
 from ansible.module_utils import baseline_journal
 from ansible.module_utils.baseline_journal import (
+    CLOCK_EVERY,
     ErrorTally,
     JournalEntry,
+    MappedJournalPages,
     _literal_test,
     join_tracebacks,
+    journal_mappings,
     parse_export,
     scan_views,
     unit_name,
@@ -72,11 +78,11 @@ def by_stream(entries, priorities=(0, 1, 2, 3), patterns=PATTERNS, **bounds):
     return tally
 
 
-def by_views(entries, priorities=(0, 1, 2, 3), patterns=PATTERNS, deadline=NEVER, **bounds):
+def by_views(entries, priorities=(0, 1, 2, 3), patterns=PATTERNS, deadline=NEVER, every_clock=None, **bounds):
     tally = ErrorTally("unit", list(priorities), patterns, **bounds)
     also = tuple(f"PRIORITY={priority}" for priority in priorities)
     scan = scan_views(MemoryJournal(entries), MemoryJournal(entries),
-                      MemoryJournal(entries, also=also) if also else None, tally, deadline)
+                      MemoryJournal(entries, also=also) if also else None, tally, deadline, every_clock=every_clock)
     return tally, scan
 
 
@@ -172,6 +178,16 @@ def test_views_stop_at_the_deadline_and_say_what_they_read():
     assert tally.error_count == 0
 
 
+def test_views_call_every_clock_each_time_they_read_the_clock_and_count_the_same():
+    entries = [line(number, 1, f"INFO: {number}" if number % 100 else "ERROR: lost") for number in range(1300)]
+    calls = []
+    tally, scan = by_views(entries, every_clock=lambda: calls.append(None))
+    same(tally, by_stream(entries))
+    assert scan.lines_read == 1300
+    assert len(calls) == 3  # at the 1st, 513th and 1025th line
+    assert CLOCK_EVERY == 512
+
+
 @pytest.mark.parametrize(("patterns", "raw", "found"), [
     (["ERROR", "CRITICAL"], b"MESSAGE=INFO: ok", False),
     (["ERROR", "CRITICAL"], b"MESSAGE=x CRITICAL y", True),
@@ -202,3 +218,59 @@ def test_sd_journal_reads_the_controllers_journal_when_there_is_libsystemd():
         assert list(journal.messages()) == []
     finally:
         journal.close()
+
+
+def test_the_journal_files_mappings_are_found_in_a_readers_maps():
+    # /proc/PID/maps of a process reading the journal through libsystemd with three views (the
+    # capture: tests/fixtures/journal/README.md): 114 windows of five journal files among the
+    # interpreter's and libraries' own mappings
+    maps = fixture_bytes("journal/reader.maps").decode()
+    ranges = journal_mappings(maps)
+    assert len(ranges) == 114 == sum("/var/log/journal/" in text for text in maps.splitlines())
+    assert ranges[0] == (0x7F78DBA7F000, 0x7F78DC27F000)
+    assert sum(end - start for start, end in ranges) == 99 * 8 * 2**20 + 12 * 29831168 + 5210112 + 4661248 + 5779456
+
+
+def resident_kib(path):
+    """The resident size of this process's mapping of `path` (/proc/self/smaps)."""
+    with open("/proc/self/smaps") as smaps:
+        mapping = False
+        for text in smaps:
+            fields = text.split(maxsplit=5)
+            if "-" in fields[0] and not fields[0].endswith(":"):
+                mapping = len(fields) == 6 and fields[5].strip().removesuffix(" (deleted)") == str(path)
+            elif mapping and fields[0] == "Rss:":
+                return int(fields[1])
+    raise AssertionError(f"{path} is not mapped")
+
+
+def test_the_mapped_pages_of_journal_files_are_given_back_and_read_again_unchanged(tmp_path):
+    kept, deleted, private = tmp_path / "system.journal", tmp_path / "user-1000@x.journal~", tmp_path / "p.journal"
+    kept.write_bytes(bytes(range(256)) * (8 * 2**20 // 256))
+    deleted.write_bytes(b"j" * 2**20)
+    private.write_bytes(b"p" * 2**20)
+    maps = []
+    for path, flags, prot in ((kept, mmap.MAP_SHARED, mmap.PROT_READ), (deleted, mmap.MAP_SHARED, mmap.PROT_READ),
+                              (private, mmap.MAP_PRIVATE, mmap.PROT_READ | mmap.PROT_WRITE)):
+        with open(path, "rb" if flags == mmap.MAP_SHARED else "r+b") as file:
+            maps.append(mmap.mmap(file.fileno(), 0, flags, prot))
+    shared, other, copied = maps
+    deleted.unlink()  # its mapping now ends in ".journal~ (deleted)"
+    pages = MappedJournalPages(ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6"), budget=4 * 2**20)
+    try:
+        before = pages.shared_bytes()
+        for mapped in maps:
+            for offset in range(0, len(mapped), 4096):
+                mapped[offset]
+        copied[0:1] = b"P"  # a private copy's page: not the file's, never to be dropped
+        assert resident_kib(kept) == 8 * 1024 and resident_kib(deleted) == 1024
+        assert pages.shared_bytes() - before >= 9 * 2**20
+        pages.check()
+        assert pages.released == 1
+        assert resident_kib(kept) == 0 and resident_kib(deleted) == 0 and resident_kib(private) > 0
+        assert shared[:256] == bytes(range(256)) and shared[-1] == 255 and other[-1:] == b"j"
+        assert copied[:2] == b"Pp"
+    finally:
+        pages.close()
+        for mapped in maps:
+            mapped.close()
