@@ -480,7 +480,7 @@ UNIT_SUFFIXES = (".service", ".socket", ".target", ".device", ".mount", ".automo
 RECORD_ENDS_KEPT = 4096
 # libsystemd reads the journal files through mmap, and its cache keeps the windows it mapped (8
 # MiB each, up to 64 per open journal) until it needs new ones: every page of a file the reading
-# touched stays in the process's resident memory while its window is mapped, 635 MB on 1M lines
+# touched stays in the process's resident memory while its window is mapped, 560 MB on 1M lines
 # for 17 MB of the process's own (docs/production-scale.md). The reading gives those pages back
 # whenever they have grown by this much since the last time (MappedJournalPages).
 MAPPED_PAGES_BUDGET = 16 << 20
