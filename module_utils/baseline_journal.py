@@ -22,6 +22,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from mmap import MADV_DONTNEED
 from operator import methodcaller
 from typing import NamedTuple
 
@@ -484,7 +485,6 @@ RECORD_ENDS_KEPT = 4096
 # for 17 MB of the process's own (docs/production-scale.md). The reading gives those pages back
 # whenever they have grown by this much since the last time (MappedJournalPages).
 MAPPED_PAGES_BUDGET = 16 << 20
-MADV_DONTNEED = 4
 # How a journal file's mapping ends in /proc/PID/maps, also once the file is deleted.
 _JOURNAL_MAPPING_ENDINGS = (".journal", ".journal~", ".journal (deleted)", ".journal~ (deleted)")
 
